@@ -1,0 +1,335 @@
+"""The ``taskengine`` command line. Output is JSON on stdout; errors go to stderr.
+
+Exit codes: 0 success, 1 failure (e.g. a service unreachable), 2 invalid
+usage or input, 3 not found, 4 conflict (idempotency key reused).
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from core.config import ConfigError, Settings, describe_settings, load_settings
+from core.errors import TaskEngineError, ValidationError
+from core.store import ListFilter, RedriveFilter
+from core.validation import (
+    decode_cursor,
+    parse_job_id,
+    parse_json_object,
+    parse_limit,
+    parse_new_job,
+    parse_status,
+)
+
+__all__ = ["main"]
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        settings = load_settings()
+        code: int = args.run(args, settings)
+        return code
+    except ConfigError as exc:
+        return _fail(f"configuration: {exc}", 2)
+    except TaskEngineError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. piped into head): not an error of ours.
+        sys.stderr.close()
+        return 0
+    except (OSError, ConnectionError) as exc:
+        return _fail(f"cannot reach a service: {exc}", 1)
+    except Exception as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", 1)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"taskengine: error: {message}", file=sys.stderr)
+    return code
+
+
+def _print(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.db import connect
+    from core.migrate import apply_migrations
+    from core.runtime import require_urls
+
+    database_url, _ = require_urls(settings)
+    conn = connect(database_url, "taskengine-migrate")
+    try:
+        applied = apply_migrations(conn)
+    finally:
+        conn.close()
+    _print({"applied": [f"{m.version:04d}_{m.name}" for m in applied]})
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from core.runtime import run_worker_command
+    from core.worker import WorkerOptions
+
+    options = WorkerOptions(queues=_queues(args.queues, settings), concurrency=args.concurrency)
+    port = settings.metrics_port if args.metrics_port is None else args.metrics_port
+    return run_worker_command(settings, options, args.processes, args.metrics_host, port)
+
+
+def _submit(args: argparse.Namespace, settings: Settings) -> int:
+    text = sys.stdin.read() if args.payload in (None, "-") else args.payload
+    payload = parse_json_object(text, "payload")
+    item: dict[str, Any] = {"payload": payload}
+    for name, value in (
+        ("queue", args.queue),
+        ("max_attempts", args.max_attempts),
+        ("delay_seconds", args.delay),
+        ("idempotency_key", args.idempotency_key),
+    ):
+        if value is not None:
+            item[name] = value
+    new_job = parse_new_job(item, settings)
+    job = _service(settings).submit(new_job)
+    _print(job.to_dict())
+    return 0
+
+
+def _get(args: argparse.Namespace, settings: Settings) -> int:
+    _print(_service(settings).get(parse_job_id(args.id)).to_dict())
+    return 0
+
+
+def _jobs(args: argparse.Namespace, settings: Settings) -> int:
+    status = parse_status(args.status)
+    _print_page(args, settings, status)
+    return 0
+
+
+def _dlq_list(args: argparse.Namespace, settings: Settings) -> int:
+    from core.status import JobStatus
+
+    _print_page(args, settings, JobStatus.FAILED)
+    return 0
+
+
+def _print_page(args: argparse.Namespace, settings: Settings, status: Any) -> None:
+    where = ListFilter(
+        status=status,
+        queue=args.queue,
+        type=args.type,
+        after=decode_cursor(args.cursor),
+        limit=parse_limit(args.limit, 50, 1000),
+    )
+    page = _service(settings).list_jobs(where)
+    _print({"jobs": [j.to_dict() for j in page.jobs], "next_cursor": page.next_cursor})
+
+
+def _dlq_redrive(args: argparse.Namespace, settings: Settings) -> int:
+    ids = [parse_job_id(raw) for raw in args.id] if args.id else None
+    where = RedriveFilter(
+        ids=ids,
+        queue=args.queue,
+        type=args.type,
+        limit=parse_limit(args.limit, 0, 1_000_000) if args.limit is not None else None,
+    )
+    if not where.selects_something and not args.all:
+        raise ValidationError("say which jobs: --id, --queue, --type, or --all")
+    if where.selects_something and args.all:
+        raise ValidationError("--all cannot be combined with --id, --queue or --type")
+    result = _service(settings).redrive(where, dry_run=args.dry_run)
+    _print({"redriven": result.count, "ids": [str(i) for i in result.ids], "dry_run": args.dry_run})
+    return 0
+
+
+def _queues_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from core.dispatch import now_ms
+
+    now = now_ms()
+    rows = [
+        {
+            "queue": d.queue,
+            "ready": d.ready,
+            "delayed": d.delayed,
+            "running": d.running,
+            "failed": d.failed,
+            "oldest_ready_age_seconds": None
+            if d.oldest_ready_ms is None
+            else round(max(0, now - d.oldest_ready_ms) / 1000, 3),
+        }
+        for d in _service(settings).queue_depths()
+    ]
+    _print({"queues": rows})
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from core.pgstore import PgStore
+    from core.reconcile import Reconciler
+    from core.runtime import open_dispatch, require_urls
+
+    database_url, _ = require_urls(settings)
+    reconciler = Reconciler(PgStore(database_url, "taskengine-reconcile"), open_dispatch(settings))
+    reaped = reconciler.reap()
+    report = reconciler.run(full=args.full)
+    _print({**report.to_dict(), "reaped": reaped})
+    return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from core.dev import run_dev
+
+    return run_dev(settings, args.processes, args.concurrency, args.metrics_port)
+
+
+def _service(settings: Settings) -> Any:
+    from core.runtime import open_service
+
+    return open_service(settings)
+
+
+def _queues(raw: str | None, settings: Settings) -> tuple[str, ...]:
+    names = tuple(q.strip() for q in (raw or settings.default_queue).split(",") if q.strip())
+    if not names:
+        raise ValidationError("--queues needs at least one queue name")
+    return names
+
+
+# -- argument parsing -------------------------------------------------------------
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be at least 1")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw) if raw.isdigit() else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a port number (0 to 65535)")
+    return value
+
+
+def _settings_epilog() -> str:
+    lines = ["environment (defaults in brackets):"]
+    for env, default, doc in describe_settings():
+        lines.append(f"  {env} [{default}]\n      {doc}")
+    lines.append("\nexit codes: 0 ok, 1 failure, 2 invalid input, 3 not found, 4 conflict")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taskengine",
+        description="Durable job processing on PostgreSQL and Redis.",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, run: Command, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(run=run)
+        return p
+
+    command("migrate", _migrate, "apply pending database migrations (safe to repeat)")
+    _add_worker_args(command("worker", _worker, "run jobs until SIGTERM"))
+    _add_submit_args(command("submit", _submit, "submit a job; prints it as JSON"))
+    get = command("get", _get, "print one job as JSON")
+    get.add_argument("id", help="the job's UUID")
+    jobs = command("jobs", _jobs, "list jobs, newest first")
+    jobs.add_argument("--status", help="queued, running, completed or failed")
+    _add_list_args(jobs)
+    _add_dlq_args(command("dlq", lambda a, s: 2, "the dead-letter queue: list, redrive"))
+    command("queues", _queues_cmd, "depth per queue and state, and the oldest ready job's age")
+    reconcile = command(
+        "reconcile", _reconcile, "re-dispatch jobs Redis lost and return expired claims"
+    )
+    reconcile.add_argument("--full", action="store_true", help="rebuild Redis from PostgreSQL")
+    dev = command(
+        "dev", _dev, "one command for a working system: embedded services, migrations, workers"
+    )
+    dev.add_argument("--processes", type=_positive_int, default=1, help="worker processes")
+    dev.add_argument("--concurrency", type=_positive_int, default=10, help="threads per process")
+    dev.add_argument("--metrics-port", type=_port, default=9091, help="worker metrics port")
+    return parser
+
+
+def _add_worker_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=10,
+        help="jobs run at once per process, one thread each (default 10)",
+    )
+    p.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        help="worker processes under one supervisor (default 1)",
+    )
+    p.add_argument("--queues", help="comma-separated queues, in priority order (default: default)")
+    p.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=None,
+        help="port of /metrics, /healthz, /readyz (default TASKENGINE_METRICS_PORT, 9091; 0: off)",
+    )
+    p.add_argument("--metrics-host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+
+
+def _add_submit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "payload",
+        nargs="?",
+        help='the payload as JSON, e.g. \'{"type": "echo", "x": 1}\'; omitted or -: read stdin',
+    )
+    p.add_argument("--queue", help="queue name (default TASKENGINE_DEFAULT_QUEUE)")
+    p.add_argument("--max-attempts", type=int, help="attempts before the DLQ (1-1000)")
+    p.add_argument("--delay", type=float, help="seconds before the first attempt")
+    p.add_argument("--idempotency-key", help="submitting the same key again returns the same job")
+
+
+def _add_list_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--queue", help="only this queue")
+    p.add_argument("--type", help="only this job type")
+    p.add_argument("--limit", type=int, default=50, help="jobs per page, 1-1000 (default 50)")
+    p.add_argument("--cursor", help="next_cursor of the previous page")
+
+
+def _add_dlq_args(dlq: argparse.ArgumentParser) -> None:
+    sub = dlq.add_subparsers(dest="dlq_command", metavar="SUBCOMMAND", required=True)
+    listing = sub.add_parser("list", help="list failed jobs with their errors")
+    listing.set_defaults(run=_dlq_list)
+    _add_list_args(listing)
+    redrive = sub.add_parser(
+        "redrive",
+        help="requeue failed jobs with a fresh retry budget",
+        description="Requeue failed jobs with a fresh retry budget. Attempts and the error "
+        "history are kept. Running jobs are never touched; repeating it is harmless.",
+    )
+    redrive.set_defaults(run=_dlq_redrive)
+    redrive.add_argument("--all", action="store_true", help="every failed job")
+    redrive.add_argument("--id", action="append", help="a job id (repeatable)")
+    redrive.add_argument("--queue", help="failed jobs of this queue")
+    redrive.add_argument("--type", help="failed jobs of this type")
+    redrive.add_argument("--limit", type=int, help="at most this many")
+    redrive.add_argument("--dry-run", action="store_true", help="show what would be redriven")

@@ -1,0 +1,197 @@
+"""Settings, read from the environment only. Each one has a documented default.
+
+A wrong value fails at start-up with a ConfigError that names the variable.
+"""
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+class ConfigError(Exception):
+    """An environment variable holds a value the engine cannot use."""
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number >= 0")
+    return value
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"must be an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _name(raw: str) -> str:
+    if not raw or not all(c.isalnum() or c in "-_." for c in raw):
+        raise ValueError("must be letters, digits, '-', '_' or '.'")
+    return raw
+
+
+def _module_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+def _optional_url(raw: str) -> str | None:
+    return raw or None
+
+
+def _setting(env: str, default: str, parse: Callable[[str], Any], doc: str) -> Any:
+    return field(metadata={"env": env, "default": default, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = _setting(
+        "DATABASE_URL",
+        "",
+        _optional_url,
+        "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db "
+        "(?host=/dir for a Unix socket). Unset: `taskengine dev` starts an embedded server.",
+    )
+    redis_url: str | None = _setting(
+        "REDIS_URL",
+        "",
+        _optional_url,
+        "Redis URL, e.g. redis://host:6379/0 or unix:///path/redis.sock. "
+        "Unset: `taskengine dev` starts an embedded server.",
+    )
+    max_attempts: int = _setting(
+        "TASKENGINE_MAX_ATTEMPTS",
+        "5",
+        _int_between(1, 1000),
+        "Attempts a job gets when its submit does not say (also the budget a redrive grants).",
+    )
+    backoff_base_seconds: float = _setting(
+        "TASKENGINE_BACKOFF_BASE_SECONDS",
+        "1",
+        _positive_float,
+        "Backoff ceiling after the first failed attempt; it doubles per attempt.",
+    )
+    backoff_max_seconds: float = _setting(
+        "TASKENGINE_BACKOFF_MAX_SECONDS",
+        "300",
+        _positive_float,
+        "Cap on the backoff ceiling.",
+    )
+    lease_seconds: float = _setting(
+        "TASKENGINE_LEASE_SECONDS",
+        "30",
+        _positive_float,
+        "How long a claim lasts without a heartbeat; a crashed worker's jobs return after it.",
+    )
+    shutdown_grace_seconds: float = _setting(
+        "TASKENGINE_SHUTDOWN_GRACE_SECONDS",
+        "25",
+        _non_negative_float,
+        "On SIGTERM, how long in-flight jobs may take before they are released.",
+    )
+    job_modules: tuple[str, ...] = _setting(
+        "TASKENGINE_JOB_MODULES",
+        "",
+        _module_list,
+        "Comma-separated modules to import for their job handlers (besides the built-ins).",
+    )
+    redis_prefix: str = _setting(
+        "TASKENGINE_REDIS_PREFIX",
+        "te",
+        _name,
+        "Prefix of every Redis key, so several deployments can share one Redis.",
+    )
+    default_queue: str = _setting(
+        "TASKENGINE_DEFAULT_QUEUE", "default", _name, "Queue of a job whose submit names none."
+    )
+    claim_batch: int = _setting(
+        "TASKENGINE_CLAIM_BATCH",
+        "100",
+        _int_between(1, 10000),
+        "Most jobs one claim takes (never more than the worker's free threads).",
+    )
+    max_batch: int = _setting(
+        "TASKENGINE_MAX_BATCH",
+        "1000",
+        _int_between(1, 100000),
+        "Most jobs one batch submit may carry.",
+    )
+    max_delay_seconds: float = _setting(
+        "TASKENGINE_MAX_DELAY_SECONDS",
+        "31536000",
+        _positive_float,
+        "Largest delay_seconds a submit may ask for (default: one year).",
+    )
+    reconcile_interval_seconds: float = _setting(
+        "TASKENGINE_RECONCILE_INTERVAL_SECONDS",
+        "10",
+        _positive_float,
+        "How often a worker reaps expired claims and re-dispatches what Redis is missing.",
+    )
+    metrics_port: int = _setting(
+        "TASKENGINE_METRICS_PORT",
+        "9091",
+        _int_between(0, 65535),
+        "Worker HTTP port for /metrics, /healthz and /readyz (0: do not serve).",
+    )
+    log_level: str = _setting(
+        "TASKENGINE_LOG_LEVEL", "INFO", _log_level, "Log level of the JSON logs."
+    )
+    data_dir: str = _setting(
+        "TASKENGINE_DATA_DIR",
+        ".taskengine",
+        str,
+        "Where `taskengine dev` keeps the embedded PostgreSQL and Redis data.",
+    )
+
+    def __post_init__(self) -> None:
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise ConfigError(
+                "TASKENGINE_BACKOFF_MAX_SECONDS must be >= TASKENGINE_BACKOFF_BASE_SECONDS"
+            )
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        """Leases are renewed three times per lease, so one lost renewal costs nothing."""
+        return self.lease_seconds / 3
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read every setting from ``environ`` (default: os.environ)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        meta = spec.metadata
+        raw = env.get(meta["env"], meta["default"]).strip()
+        try:
+            values[spec.name] = meta["parse"](raw)
+        except ValueError as exc:
+            raise ConfigError(f"{meta['env']}={raw!r}: {exc}") from None
+    values.update(overrides)
+    return Settings(**values)
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README table and `--help`."""
+    return [(f.metadata["env"], f.metadata["default"], f.metadata["doc"]) for f in fields(Settings)]

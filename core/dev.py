@@ -1,0 +1,61 @@
+"""``taskengine dev``: a working system in one command on a fresh machine."""
+
+import dataclasses
+import os
+import sys
+
+from core.config import ConfigError, Settings
+from core.db import connect
+from core.embedded import EmbeddedServers
+from core.migrate import apply_migrations
+from core.runtime import run_worker_command
+from core.worker import WorkerOptions
+
+__all__ = ["run_dev"]
+
+
+def run_dev(settings: Settings, processes: int, concurrency: int, metrics_port: int) -> int:
+    servers: EmbeddedServers | None = None
+    if not settings.database_url and not settings.redis_url:
+        servers = EmbeddedServers(settings.data_dir)
+        print(f"starting embedded PostgreSQL and Redis in {servers.data_dir} ...", file=sys.stderr)
+        database_url, redis_url = servers.start()
+        # Worker processes read their settings from the environment.
+        os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url, redis_url
+        settings = dataclasses.replace(settings, database_url=database_url, redis_url=redis_url)
+    elif not settings.database_url or not settings.redis_url:
+        raise ConfigError("set both DATABASE_URL and REDIS_URL, or neither (embedded servers)")
+    try:
+        assert settings.database_url and settings.redis_url
+        conn = connect(settings.database_url, "taskengine-dev")
+        try:
+            apply_migrations(conn)
+        finally:
+            conn.close()
+        _banner(settings, metrics_port)
+        options = WorkerOptions(queues=(settings.default_queue,), concurrency=concurrency)
+        return run_worker_command(settings, options, processes, "127.0.0.1", metrics_port)
+    finally:
+        if servers is not None:
+            servers.stop()
+
+
+def _banner(settings: Settings, metrics_port: int) -> None:
+    print(
+        f"""
+task-engine is running (Ctrl-C to stop). In another terminal:
+
+  export DATABASE_URL='{settings.database_url}'
+  export REDIS_URL='{settings.redis_url}'
+  taskengine submit '{{"type": "echo", "hello": "world"}}'
+  taskengine submit '{{"type": "demo", "fail_until_attempt": 2}}'   # retries, then completes
+  taskengine submit --max-attempts 2 '{{"type": "demo", "fail": true}}'   # ends in the DLQ
+  taskengine get <id>
+  taskengine dlq list
+  taskengine dlq redrive --all
+  taskengine queues
+  curl -s localhost:{metrics_port}/metrics | grep ^jobs_
+""",
+        file=sys.stderr,
+        flush=True,
+    )

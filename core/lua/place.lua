@@ -1,0 +1,44 @@
+-- Put job ids where PostgreSQL says they belong, atomically.
+-- KEYS: 1 ready, 2 delayed, 3 inflight, 4 dead, 5 wake, 6 queues (set of queue names)
+-- ARGV: 1 queue name, 2 now (ms), 3 mode, then triples (id, target, score)
+--   target: "r" ready or delayed (by score against now), "i" inflight, "d" dead,
+--           "x" nowhere (finished)
+--   mode "move": take the id out of every set first.
+--   mode "absent": only place ids that are in none of the four sets (reconciler).
+-- Returns how many ids were placed.
+local now = tonumber(ARGV[2])
+local only_absent = ARGV[3] == "absent"
+local sets = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local placed, woke = 0, false
+for i = 4, #ARGV, 3 do
+  local id, target, score = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local known = false
+  if only_absent then
+    for _, key in ipairs(sets) do
+      if redis.call("ZSCORE", key, id) then known = true break end
+    end
+  else
+    for _, key in ipairs(sets) do redis.call("ZREM", key, id) end
+  end
+  if not known then
+    if target == "r" then
+      if score <= now then
+        redis.call("ZADD", KEYS[1], score, id)
+        woke = true
+      else
+        redis.call("ZADD", KEYS[2], score, id)
+      end
+    elseif target == "i" then
+      redis.call("ZADD", KEYS[3], score, id)
+    elseif target == "d" then
+      redis.call("ZADD", KEYS[4], score, id)
+    end
+    placed = placed + 1
+  end
+end
+if woke then
+  redis.call("LPUSH", KEYS[5], "1")
+  redis.call("LTRIM", KEYS[5], 0, 0)
+end
+redis.call("SADD", KEYS[6], ARGV[1])
+return placed

@@ -1,0 +1,1 @@
+"""AWS Lambda handlers (submit, get, process, dlq_redrive) over core."""
