@@ -4,19 +4,24 @@
 --   target: "r" ready or delayed (by score against now), "i" inflight, "d" dead,
 --           "x" nowhere (finished)
 --   mode "move": take the id out of every set first.
---   mode "absent": only place ids that are in none of the four sets (reconciler).
+--   mode "absent" (the reconciler, which may act on a stale read): place an id only
+--   if Redis has it nowhere, or it should be waiting but sits in dead. Making
+--   an id ready is always safe (the guarded claim drops it if the row moved on);
+--   taking one out of ready, delayed or in flight on a stale read is not.
 -- Returns how many ids were placed.
 local now = tonumber(ARGV[2])
 local only_absent = ARGV[3] == "absent"
 local sets = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local waiting = {KEYS[1], KEYS[2], KEYS[3]}
 local placed, woke = 0, false
 for i = 4, #ARGV, 3 do
   local id, target, score = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local known = false
   if only_absent then
-    for _, key in ipairs(sets) do
+    for _, key in ipairs(target == "r" and waiting or sets) do
       if redis.call("ZSCORE", key, id) then known = true break end
     end
+    if not known and target == "r" then redis.call("ZREM", KEYS[4], id) end
   else
     for _, key in ipairs(sets) do redis.call("ZREM", key, id) end
   end
