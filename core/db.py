@@ -2,6 +2,7 @@
 
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,7 +35,20 @@ class ConnectionSpec:
         )
         # Every timestamp the engine stores or compares is UTC.
         conn.run("SET TIME ZONE 'UTC'")
+        conn.register_in_adapter(_TIMESTAMPTZ_OID, _timestamptz_in)
         return conn
+
+
+_TIMESTAMPTZ_OID = 1184
+
+
+def _timestamptz_in(text: str) -> datetime | str:
+    """pg8000 parses timestamps with strptime (~30 us each); fromisoformat reads
+    PostgreSQL's output format a hundred times faster, and claims return several per row."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text  # 'infinity' and years beyond 9999 stay text, as pg8000 does
 
 
 def parse_database_url(url: str) -> ConnectionSpec:

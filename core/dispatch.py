@@ -15,11 +15,12 @@ from typing import Any, Literal
 
 import redis
 
-from core.keys import Keys, QueueKeys
+from core.keys import Keys
 
 __all__ = ["Claimed", "Dispatch", "Placement", "QueueDepth", "ms", "now_ms"]
 
 Target = Literal["r", "i", "d", "x"]
+Mode = Literal["move", "absent", "new"]
 
 
 def now_ms() -> int:
@@ -84,35 +85,36 @@ class Dispatch:
 
     # -- placing ids ----------------------------------------------------------
 
-    def place(self, queue: str, placements: Sequence[Placement], only_absent: bool = False) -> int:
-        """Move ids to where they belong (or, ``only_absent``, add ids Redis lacks)."""
+    def place(self, queue: str, placements: Sequence[Placement], mode: Mode = "move") -> int:
+        """Put ids where they belong. ``move``: wherever they are now; ``absent``: only
+        ids Redis lacks (the reconciler); ``new``: ids never placed (a submit)."""
         if not placements:
             return 0
-        k = self.keys.queue(queue)
-        args: list[Any] = [queue, now_ms(), "absent" if only_absent else "move"]
-        for p in placements:
-            args.extend((str(p.id), p.target, p.score))
-        return int(self._place(keys=self._place_keys(k), args=args))
+        return int(self._place(**self._place_call(queue, placements, mode, now_ms())))
 
-    def place_many(self, by_queue: dict[str, list[Placement]]) -> None:
+    def place_many(self, by_queue: dict[str, list[Placement]], mode: Mode = "move") -> None:
         """One round trip for placements in several queues (each queue atomically)."""
-        if not by_queue:
-            return
-        if len(by_queue) == 1:
-            ((queue, placements),) = by_queue.items()
-            self.place(queue, placements)
+        if len(by_queue) <= 1:
+            for queue, placements in by_queue.items():
+                self.place(queue, placements, mode)
             return
         pipe = self.client.pipeline(transaction=False)
         now = now_ms()
         for queue, placements in by_queue.items():
-            args: list[Any] = [queue, now, "move"]
-            for p in placements:
-                args.extend((str(p.id), p.target, p.score))
-            self._place(keys=self._place_keys(self.keys.queue(queue)), args=args, client=pipe)
+            self._place(**self._place_call(queue, placements, mode, now), client=pipe)
         pipe.execute()
 
-    def _place_keys(self, k: QueueKeys) -> list[str]:
-        return [k.ready, k.delayed, k.inflight, k.dead, k.wake, self.keys.queues]
+    def _place_call(
+        self, queue: str, placements: Sequence[Placement], mode: Mode, now: int
+    ) -> dict[str, list[Any]]:
+        k = self.keys.queue(queue)
+        args: list[Any] = [queue, now, mode]
+        for p in placements:
+            args.extend((str(p.id), p.target, p.score))
+        return {
+            "keys": [k.ready, k.delayed, k.inflight, k.dead, k.wake, self.keys.queues],
+            "args": args,
+        }
 
     # -- claiming -------------------------------------------------------------
 

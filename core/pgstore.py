@@ -95,18 +95,28 @@ class PgStore:
     def insert(self, jobs: Sequence[NewJob]) -> list[Job]:
         if not jobs:
             return []
+        if not any(j.idempotency_key for j in jobs):
+            # One statement is atomic on its own: skip BEGIN/COMMIT round trips.
+            return self._insert(jobs)
         return list(self._transaction(lambda: self._insert(jobs)))
 
     def _insert(self, jobs: Sequence[NewJob]) -> list[Job]:
         rows = self._run(
             "insert_jobs",
-            ids=[str(j.id) for j in jobs],
-            queues=[j.queue for j in jobs],
-            job_types=[j.type for j in jobs],
-            payloads=[json.dumps(j.payload) for j in jobs],
-            max_attempts=[j.max_attempts for j in jobs],
-            delays=[j.delay_seconds for j in jobs],
-            keys=[j.idempotency_key for j in jobs],
+            rows=json.dumps(
+                [
+                    {
+                        "id": str(j.id),
+                        "queue": j.queue,
+                        "type": j.type,
+                        "payload": j.payload,
+                        "max_attempts": j.max_attempts,
+                        "delay": j.delay_seconds,
+                        "idempotency_key": j.idempotency_key,
+                    }
+                    for j in jobs
+                ]
+            ),
         )
         inserted = {row[0]: row for row in rows}
         replayed = self._existing(
@@ -148,7 +158,7 @@ class PgStore:
             return []
         rows = self._run(
             "claim_jobs",
-            ids=[str(i) for i in ids],
+            ids=_id_array(ids),
             lease_seconds=float(lease_seconds),
             lost_error=LOST_LEASE_ERROR,
         )
@@ -157,7 +167,7 @@ class PgStore:
     def states(self, ids: Sequence[UUID]) -> list[JobState]:
         if not ids:
             return []
-        rows = self._run("job_states", ids=[str(i) for i in ids])
+        rows = self._run("job_states", ids=_id_array(ids))
         return [JobState(r[0], r[1], JobStatus(r[2]), r[3], r[4]) for r in rows]
 
     def record(self, outcomes: Sequence[Outcome]) -> list[Placed]:
@@ -183,8 +193,7 @@ class PgStore:
             return []
         rows = self._run(
             "extend_leases",
-            ids=[str(lease.id) for lease in leases],
-            attempts=[lease.attempt for lease in leases],
+            rows=json.dumps([{"id": str(x.id), "attempt": x.attempt} for x in leases]),
             lease_seconds=float(lease_seconds),
         )
         return [row[0] for row in rows]
@@ -193,7 +202,7 @@ class PgStore:
 
     def redrive(self, where: RedriveFilter, dry_run: bool) -> list[JobState]:
         params = {
-            "ids": [str(i) for i in where.ids] if where.ids is not None else None,
+            "ids": _id_array(where.ids) if where.ids is not None else None,
             "queue": where.queue,
             "type": where.type,
             "limit": where.limit,
@@ -232,17 +241,22 @@ _OUTCOME_QUERY = {
 
 
 def _outcome_params(kind: OutcomeKind, group: list[Outcome]) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "ids": [str(o.id) for o in group],
-        "attempts": [o.attempt for o in group],
-    }
-    if kind is OutcomeKind.COMPLETE:
-        params["results"] = [json.dumps(o.result) for o in group]
-    else:
-        params["errors"] = [o.error or "" for o in group]
-    if kind is OutcomeKind.RETRY:
-        params["delays"] = [float(o.delay_seconds) for o in group]
-    return params
+    rows: list[dict[str, Any]] = []
+    for o in group:
+        row: dict[str, Any] = {"id": str(o.id), "attempt": o.attempt}
+        if kind is OutcomeKind.COMPLETE:
+            row["result"] = o.result
+        else:
+            row["error"] = o.error or ""
+        if kind is OutcomeKind.RETRY:
+            row["delay"] = float(o.delay_seconds)
+        rows.append(row)
+    return {"rows": json.dumps(rows)}
+
+
+def _id_array(ids: Sequence[UUID]) -> str:
+    """A uuid[] literal: UUIDs need no quoting."""
+    return "{" + ",".join(str(i) for i in ids) + "}"
 
 
 def _created(job: NewJob, row: list[Any]) -> Job:

@@ -108,7 +108,7 @@ class Reconciler:
         by_queue: dict[str, list[Placement]] = defaultdict(list)
         for state in states:
             by_queue[state.queue].append(placement_for(state))
-        return sum(self.dispatch.place(q, p, only_absent=True) for q, p in by_queue.items())
+        return sum(self.dispatch.place(q, p, mode="absent") for q, p in by_queue.items())
 
     def _requeue_expired(self, states: Sequence[JobState]) -> int:
         """Leases PostgreSQL says expired go back to ready, whatever Redis thought."""

@@ -5,14 +5,14 @@ lost (crash, Redis down) is still durable and the reconciler dispatches it,
 so a Redis failure after the commit does not fail the submit.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from core import metrics
 from core.config import Settings
-from core.dispatch import Dispatch, Placement, QueueDepth, ms, now_ms
+from core.dispatch import Dispatch, Mode, Placement, QueueDepth, ms, now_ms
 from core.errors import NotFoundError, ValidationError
 from core.logs import get_logger
 from core.model import Job, JobPage, NewJob
@@ -51,9 +51,11 @@ class JobService:
             )
         stored = self.store.insert(jobs)
         created = [job for job in stored if job.created]
-        self._dispatch([JobState(j.id, j.queue, JobStatus.QUEUED, j.run_at) for j in created])
-        for job in created:
-            metrics.JOBS_SUBMITTED.labels(job.queue).inc()
+        self._dispatch(
+            [JobState(j.id, j.queue, JobStatus.QUEUED, j.run_at) for j in created], "new"
+        )
+        for queue, count in Counter(job.queue for job in created).items():
+            metrics.JOBS_SUBMITTED.labels(queue).inc(count)
         return stored
 
     def get(self, job_id: UUID) -> Job:
@@ -77,10 +79,8 @@ class JobService:
         a job already requeued is no longer failed, and running jobs are never touched."""
         states = self.store.redrive(where, dry_run)
         if not dry_run:
-            self._dispatch(states)
-            counts: dict[str, int] = defaultdict(int)
-            for state in states:
-                counts[state.queue] += 1
+            self._dispatch(states, "move")
+            counts = Counter(state.queue for state in states)
             for queue, count in counts.items():
                 metrics.JOBS_REDRIVEN.labels(queue).inc(count)
             if states:
@@ -94,12 +94,12 @@ class JobService:
         """Jobs waiting (ready or delayed) in every queue: what backpressure compares."""
         return self.dispatch.ready_total()
 
-    def _dispatch(self, states: Sequence[JobState]) -> None:
+    def _dispatch(self, states: Sequence[JobState], mode: Mode) -> None:
         by_queue: dict[str, list[Placement]] = defaultdict(list)
         for s in states:
             by_queue[s.queue].append(Placement(s.id, "r", ms(s.run_at)))
         try:
-            self.dispatch.place_many(by_queue)
+            self.dispatch.place_many(by_queue, mode)
         except Exception as exc:  # the jobs are durable: the reconciler will dispatch them
             log.warning(
                 "redis push after commit failed; the reconciler will dispatch",

@@ -4,6 +4,7 @@
 --   target: "r" ready or delayed (by score against now), "i" inflight, "d" dead,
 --           "x" nowhere (finished)
 --   mode "move": take the id out of every set first.
+--   mode "new": ids no set holds yet (a submit): just add them, in bulk.
 --   mode "absent" (the reconciler, which may act on a stale read): place an id only
 --   if Redis has it nowhere, or it should be waiting but sits in dead. Making
 --   an id ready is always safe (the guarded claim drops it if the row moved on);
@@ -14,6 +15,27 @@ local only_absent = ARGV[3] == "absent"
 local sets = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local waiting = {KEYS[1], KEYS[2], KEYS[3]}
 local placed, woke = 0, false
+
+if ARGV[3] == "new" then
+  local ready, delayed = {}, {}
+  for i = 4, #ARGV, 3 do
+    local into = tonumber(ARGV[i + 2]) <= now and ready or delayed
+    into[#into + 1] = ARGV[i + 2]
+    into[#into + 1] = ARGV[i]
+  end
+  -- ZADD in chunks: unpack() is limited by the Lua stack.
+  for key, members in pairs({[KEYS[1]] = ready, [KEYS[2]] = delayed}) do
+    for first = 1, #members, 1000 do
+      redis.call("ZADD", key, unpack(members, first, math.min(first + 999, #members)))
+    end
+  end
+  if #ready > 0 then
+    redis.call("LPUSH", KEYS[5], "1")
+    redis.call("LTRIM", KEYS[5], 0, 0)
+  end
+  redis.call("SADD", KEYS[6], ARGV[1])
+  return (#ready + #delayed) / 2
+end
 for i = 4, #ARGV, 3 do
   local id, target, score = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local known = false

@@ -1,0 +1,1 @@
+"""Benchmarks of task-engine (see README "Performance")."""
