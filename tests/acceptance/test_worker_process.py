@@ -1,5 +1,6 @@
 """Real worker processes, real signals, real PostgreSQL and Redis."""
 
+import json
 import signal
 import time
 import urllib.request
@@ -220,3 +221,35 @@ def test_worker_metrics_and_health(harness: Harness, processes: str) -> None:
     ready_status, ready_body = _scrape(port, "/readyz")
     assert ready_status == 200, ready_body
     assert '"postgres": "ok"' in ready_body
+
+
+def test_heartbeats_keep_a_job_longer_than_its_lease(harness: Harness) -> None:
+    (job_id,) = harness.submit([{"type": "demo", "duration_ms": 3500}])
+    harness.worker("--concurrency", "1", TASKENGINE_LEASE_SECONDS="1.5")
+    harness.worker("--concurrency", "1", TASKENGINE_LEASE_SECONDS="1.5")  # would steal it
+    wait_until(lambda: harness.count(JobStatus.COMPLETED) == 1, 20, "the long job")
+    job = harness.service.get(job_id)
+    assert job.attempts == 1
+    assert job.errors == []
+
+
+def test_worker_serves_several_queues_and_logs_json(harness: Harness) -> None:
+    harness.submit([{"type": "noop"}], queue="high")
+    harness.submit([{"type": "demo", "fail": True, "error": "bad"}], queue="low", max_attempts=1)
+    worker = harness.worker("--queues", "high,low")
+    wait_until(
+        lambda: harness.count(JobStatus.COMPLETED) + harness.count(JobStatus.FAILED) == 2,
+        15,
+        "both queues drained",
+    )
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(15) == 0
+    records = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
+    dead = [r for r in records if r.get("message") == "job dead-lettered"]
+    assert len(dead) == 1
+    assert dead[0]["queue"] == "low"
+    assert dead[0]["type"] == "demo"
+    assert dead[0]["attempt"] == 1
+    assert dead[0]["error"] == "DemoFailure: bad"
+    assert dead[0]["job_id"]
+    assert dead[0]["level"] == "ERROR"
