@@ -47,10 +47,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         # stdout closed early (e.g. piped into head): not an error of ours.
         sys.stderr.close()
         return 0
-    except (OSError, ConnectionError) as exc:
-        return _fail(f"cannot reach a service: {exc}", 1)
     except Exception as exc:
-        return _fail(f"{type(exc).__name__}: {exc}", 1)
+        return _fail(_explain(exc), 1)
+
+
+def _explain(exc: Exception) -> str:
+    """A message for a failure outside the user's input: which service, and what to do."""
+    import pg8000.native
+    import redis
+
+    if isinstance(exc, pg8000.native.DatabaseError) and exc.args:
+        details = exc.args[0] if isinstance(exc.args[0], dict) else {}
+        if details.get("C") == "42P01":  # undefined_table
+            return "the database has no jobs table: run `taskengine migrate` first"
+        return f"PostgreSQL: {details.get('M', exc)}"
+    if isinstance(exc, pg8000.native.InterfaceError):
+        return f"cannot reach PostgreSQL (DATABASE_URL): {exc}"
+    if isinstance(exc, redis.RedisError):
+        return f"Redis (REDIS_URL): {exc}"
+    if isinstance(exc, OSError):
+        return f"cannot reach a service: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _fail(message: str, code: int) -> int:
