@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import statistics
 import subprocess
@@ -139,6 +140,12 @@ def _worker(target: Target, processes: int, concurrency: int) -> Iterator[subpro
         process.wait(60)
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _count(service: JobService, status: str) -> int:
     store = service.store
     assert isinstance(store, PgStore)
@@ -184,8 +191,10 @@ def run_drain(jobs: int, processes: int, concurrency: int, batch: int) -> dict[s
     with fresh_target() as target:
         service = _service(target)
         submit_rate = _submit_backlog(service, jobs, batch)
+        cpu_before = _children_cpu()
         with _worker(target, processes, concurrency):
             _wait_all_completed(service, jobs, timeout=600)
+        worker_cpu = _children_cpu() - cpu_before
         timing = _timing(service)
         service.store.close()
     return {
@@ -196,6 +205,8 @@ def run_drain(jobs: int, processes: int, concurrency: int, batch: int) -> dict[s
         "batch_submit_jobs_per_s": round(submit_rate, 1),
         "drain_jobs_per_s": timing["jobs_per_s"],
         "completed": timing["completed"],
+        "drain_wall_s": round(timing["span_s"], 2),
+        "worker_cpu_s_per_1000_jobs": round(worker_cpu / jobs * 1000, 3),
     }
 
 

@@ -173,16 +173,17 @@ class PgStore:
     def record(self, outcomes: Sequence[Outcome]) -> list[Placed]:
         if not outcomes:
             return []
-        by_kind: dict[OutcomeKind, list[Outcome]] = {kind: [] for kind in OutcomeKind}
+        by_kind: dict[OutcomeKind, list[Outcome]] = {}
         for outcome in outcomes:
-            by_kind[outcome.kind].append(outcome)
+            by_kind.setdefault(outcome.kind, []).append(outcome)
+        if len(by_kind) == 1:
+            # One statement is atomic on its own: skip BEGIN/COMMIT round trips.
+            return self._record(by_kind)
         return list(self._transaction(lambda: self._record(by_kind)))
 
     def _record(self, by_kind: dict[OutcomeKind, list[Outcome]]) -> list[Placed]:
         placed: list[Placed] = []
         for kind, group in by_kind.items():
-            if not group:
-                continue
             rows = self._run(_OUTCOME_QUERY[kind], **_outcome_params(kind, group))
             applied = {row[0]: (row[1] if len(row) > 1 else None) for row in rows}
             placed.extend(Placed(o, applied[o.id]) for o in group if o.id in applied)

@@ -29,8 +29,9 @@ log = get_logger()
 _NIL = UUID(int=0)
 _PAGE = 1000
 # Rows changed this long before a pass started are looked at again by the next
-# one: a transaction's updated_at is its start, and it may commit later.
-_MARGIN = timedelta(seconds=30)
+# one: a transaction's updated_at is its start, and it may commit later. The
+# engine's own writes are single statements or short transactions.
+_MARGIN = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

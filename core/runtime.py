@@ -1,5 +1,6 @@
 """Wiring: building the service and the worker from settings."""
 
+import dataclasses
 import functools
 import os
 import threading
@@ -133,9 +134,7 @@ def _worker_child(options: WorkerOptions, index: int) -> None:
     """A supervised worker process (spawned: it starts with a fresh interpreter)."""
     os.setpgrp()
     settings = load_settings()
-    named = WorkerOptions(
-        options.queues, options.concurrency, options.max_unsettled, f"{options.name}-{index}"
-    )
+    named = dataclasses.replace(options, name=f"{options.name}-{index}")
     worker = _make_worker(settings, named)
     worker.install_signal_handlers()
     parent = os.getppid()

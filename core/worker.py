@@ -1,8 +1,9 @@
 """The long-running worker: one process, a fetcher, executor threads and a committer.
 
-- The fetcher (the main thread) claims as many jobs as there are free executor
-  threads, in one Redis call and one UPDATE, and never waits to fill a batch;
-  with nothing ready it blocks on the queues' wake token.
+- Fetchers (the main thread and one more) claim as many jobs as there are free
+  executor threads, in one Redis call and one UPDATE, and never wait to fill a
+  batch; with nothing ready they block on the queues' wake token. Two fetchers
+  keep a claim in flight while the other waits for its commit.
 - Executor threads run handlers and hand outcomes to the committer.
 - The committer records every outcome that is waiting in one transaction
   (group commit), then mirrors it into Redis.
@@ -47,6 +48,7 @@ _RELEASE_REASON = "released: the worker shut down before the attempt finished"
 class WorkerOptions:
     queues: tuple[str, ...]
     concurrency: int
+    fetchers: int = 2
     # Finished outcomes waiting for the committer, beyond which claiming pauses.
     max_unsettled: int = 2000
     name: str = field(default_factory=lambda: f"worker-{os.getpid()}")
@@ -64,13 +66,19 @@ class Worker:
         self.settings = settings
         self.options = options
         self._dispatch = dispatch
-        self._fetcher = Processor(make_store(), dispatch, registry, settings)
+        self._fetchers = [
+            Processor(make_store(), dispatch, registry, settings) for _ in range(options.fetchers)
+        ]
         self._committer = Processor(make_store(), dispatch, registry, settings)
         self._beater = Processor(make_store(), dispatch, registry, settings)
         self._reconciler = Reconciler(make_store(), dispatch)
         self._lock = threading.Condition()
         self._executing: dict[UUID, Job] = {}
         self._waiting = 0  # claimed, not yet picked up by an executor thread
+        self._reserved = 0  # slots a fetcher is claiming for right now
+        # With a backlog, claims wait for this many free threads (bigger batches,
+        # fewer commits); with none, one free thread is enough (lowest latency).
+        self._want = 1
         self._unsettled = 0
         self._work: queue.Queue[Job | None] = queue.Queue()
         self._outcomes: queue.Queue[tuple[Outcome, Job]] = queue.Queue()
@@ -104,6 +112,11 @@ class Worker:
             threading.Thread(target=self._execute_loop, name=f"exec-{i}", daemon=True)
             for i in range(self.options.concurrency)
         ]
+        fetchers = [
+            threading.Thread(target=self._fetch_loop, args=(p,), name=f"fetch-{i}", daemon=True)
+            for i, p in enumerate(self._fetchers[1:], start=1)
+        ]
+        threads.extend(fetchers)
         threads.append(threading.Thread(target=self._commit_loop, name="commit", daemon=True))
         threads.append(threading.Thread(target=self._heartbeat_loop, name="beat", daemon=True))
         threads.append(threading.Thread(target=self._maintain_loop, name="maint", daemon=True))
@@ -113,48 +126,67 @@ class Worker:
             "worker started",
             extra={"queues": list(self.options.queues), "concurrency": self.options.concurrency},
         )
-        self._fetch_loop()
+        self._fetch_loop(self._fetchers[0])
+        for thread in fetchers:
+            thread.join()
         return self._drain()
 
     # -- fetching -------------------------------------------------------------
 
-    def _fetch_loop(self) -> None:
+    def _fetch_loop(self, fetcher: Processor) -> None:
         failures = 0
         while not self._stopping.is_set():
             self.last_loop = time.monotonic()
-            free = self._wait_for_capacity()
-            if free <= 0:
+            slots = self._reserve()
+            if slots <= 0:
                 continue
             try:
-                batch = self._fetcher.claim(
-                    self.options.queues, min(free, self.settings.claim_batch)
-                )
+                batch = fetcher.claim(self.options.queues, slots)
                 failures = 0
             except Exception as exc:
+                self._admit(slots, [], [], backlog=False)
                 failures += 1
                 log.error("claim failed", extra={"error": repr(exc), "failures": failures})
-                self._fetcher.store.close()
+                fetcher.store.close()
                 self._stopping.wait(min(0.1 * 2**failures, 5.0))
                 continue
-            for outcome, job in batch.exhausted:
-                self._hand_to_committer(outcome, job)
-            for job in batch.jobs:
-                self._start(job)
+            self._admit(slots, batch.jobs, batch.exhausted, backlog=batch.ready_left > 0)
             if not batch.jobs and not batch.exhausted:
                 self._idle(batch.next_due_ms)
 
-    def _wait_for_capacity(self) -> int:
+    def _reserve(self) -> int:
+        """Wait for free executor threads; reserve up to one claim's worth of them."""
         with self._lock:
             free = self._free()
-            if free <= 0:
+            if free < self._want:
                 self._lock.wait(_IDLE_WAIT_SECONDS)
                 free = self._free()
-            return free
+            slots = max(0, min(free, self.settings.claim_batch))
+            self._reserved += slots
+            return slots
+
+    def _admit(
+        self, slots: int, jobs: list[Job], unrun: list[tuple[Outcome, Job]], backlog: bool
+    ) -> None:
+        """Turn a reservation into claimed jobs; what the claim did not fill is freed."""
+        with self._lock:
+            self._reserved -= slots
+            self._waiting += len(jobs)
+            self._unsettled += len(jobs) + len(unrun)
+            self._want = max(1, min(self.settings.claim_batch, self.options.concurrency // 2))
+            if not backlog:
+                self._want = 1
+            self._lock.notify_all()
+        for job in jobs:
+            self._work.put(job)
+        for outcome, job in unrun:
+            self._outcomes.put((outcome, job))
 
     def _free(self) -> int:
         if self._unsettled >= self.options.max_unsettled:
             return 0
-        return self.options.concurrency - len(self._executing) - self._waiting
+        busy = len(self._executing) + self._waiting + self._reserved
+        return self.options.concurrency - busy
 
     def _idle(self, next_due_ms: int | None) -> None:
         timeout = _IDLE_WAIT_SECONDS
@@ -165,17 +197,6 @@ class Worker:
         except Exception as exc:
             log.error("waiting on redis failed", extra={"error": repr(exc)})
             self._stopping.wait(1.0)
-
-    def _start(self, job: Job) -> None:
-        with self._lock:
-            self._waiting += 1
-            self._unsettled += 1
-        self._work.put(job)
-
-    def _hand_to_committer(self, outcome: Outcome, job: Job) -> None:
-        with self._lock:
-            self._unsettled += 1
-        self._outcomes.put((outcome, job))
 
     # -- executing ------------------------------------------------------------
 
@@ -189,12 +210,13 @@ class Worker:
                 self._executing[job.id] = job
             WORKER_ACTIVE_JOBS.inc()
             try:
-                outcome = self._fetcher.execute(job, heartbeat=self._beat_now.set)
+                outcome = self._fetchers[0].execute(job, heartbeat=self._beat_now.set)
             finally:
                 WORKER_ACTIVE_JOBS.dec()
             with self._lock:
                 still_ours = self._executing.pop(job.id, None) is not None
-                self._lock.notify_all()
+                if self._free() >= self._want:  # wake fetchers only when a claim is due
+                    self._lock.notify_all()
             if still_ours:  # not released by a shutdown that gave up waiting
                 self._outcomes.put((outcome, job))
 
