@@ -1,9 +1,10 @@
 """The long-running worker: one process, a fetcher, executor threads and a committer.
 
-- Fetchers (the main thread and one more) claim as many jobs as there are free
-  executor threads, in one Redis call and one UPDATE, and never wait to fill a
-  batch; with nothing ready they block on the queues' wake token. Two fetchers
-  keep a claim in flight while the other waits for its commit.
+- The fetcher (the main thread) claims as many jobs as there are free executor
+  threads, in one Redis call and one UPDATE; with nothing ready it blocks on
+  the queues' wake token. With an empty queue one free thread is enough to
+  claim (lowest latency); with a backlog it waits for half the threads to be
+  free, so that claims come in batches rather than one commit per job.
 - Executor threads run handlers and hand outcomes to the committer.
 - The committer records every outcome that is waiting in one transaction
   (group commit), then mirrors it into Redis.
@@ -48,7 +49,6 @@ _RELEASE_REASON = "released: the worker shut down before the attempt finished"
 class WorkerOptions:
     queues: tuple[str, ...]
     concurrency: int
-    fetchers: int = 2
     # Finished outcomes waiting for the committer, beyond which claiming pauses.
     max_unsettled: int = 2000
     name: str = field(default_factory=lambda: f"worker-{os.getpid()}")
@@ -66,16 +66,13 @@ class Worker:
         self.settings = settings
         self.options = options
         self._dispatch = dispatch
-        self._fetchers = [
-            Processor(make_store(), dispatch, registry, settings) for _ in range(options.fetchers)
-        ]
+        self._fetcher = Processor(make_store(), dispatch, registry, settings)
         self._committer = Processor(make_store(), dispatch, registry, settings)
         self._beater = Processor(make_store(), dispatch, registry, settings)
         self._reconciler = Reconciler(make_store(), dispatch)
         self._lock = threading.Condition()
         self._executing: dict[UUID, Job] = {}
         self._waiting = 0  # claimed, not yet picked up by an executor thread
-        self._reserved = 0  # slots a fetcher is claiming for right now
         # With a backlog, claims wait for this many free threads (bigger batches,
         # fewer commits); with none, one free thread is enough (lowest latency).
         self._want = 1
@@ -112,11 +109,6 @@ class Worker:
             threading.Thread(target=self._execute_loop, name=f"exec-{i}", daemon=True)
             for i in range(self.options.concurrency)
         ]
-        fetchers = [
-            threading.Thread(target=self._fetch_loop, args=(p,), name=f"fetch-{i}", daemon=True)
-            for i, p in enumerate(self._fetchers[1:], start=1)
-        ]
-        threads.extend(fetchers)
         threads.append(threading.Thread(target=self._commit_loop, name="commit", daemon=True))
         threads.append(threading.Thread(target=self._heartbeat_loop, name="beat", daemon=True))
         threads.append(threading.Thread(target=self._maintain_loop, name="maint", daemon=True))
@@ -126,51 +118,43 @@ class Worker:
             "worker started",
             extra={"queues": list(self.options.queues), "concurrency": self.options.concurrency},
         )
-        self._fetch_loop(self._fetchers[0])
-        for thread in fetchers:
-            thread.join()
+        self._fetch_loop()
         return self._drain()
 
     # -- fetching -------------------------------------------------------------
 
-    def _fetch_loop(self, fetcher: Processor) -> None:
+    def _fetch_loop(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             self.last_loop = time.monotonic()
-            slots = self._reserve()
+            slots = self._wait_for_threads()
             if slots <= 0:
                 continue
             try:
-                batch = fetcher.claim(self.options.queues, slots)
+                batch = self._fetcher.claim(self.options.queues, slots)
                 failures = 0
             except Exception as exc:
-                self._admit(slots, [], [], backlog=False)
                 failures += 1
                 log.error("claim failed", extra={"error": repr(exc), "failures": failures})
-                fetcher.store.close()
+                self._fetcher.store.close()
                 self._stopping.wait(min(0.1 * 2**failures, 5.0))
                 continue
-            self._admit(slots, batch.jobs, batch.exhausted, backlog=batch.ready_left > 0)
+            self._admit(batch.jobs, batch.exhausted, backlog=batch.ready_left > 0)
             if not batch.jobs and not batch.exhausted:
                 self._idle(batch.next_due_ms)
 
-    def _reserve(self) -> int:
-        """Wait for free executor threads; reserve up to one claim's worth of them."""
+    def _wait_for_threads(self) -> int:
+        """Wait for free executor threads; returns how many jobs the next claim may take."""
         with self._lock:
             free = self._free()
             if free < self._want:
                 self._lock.wait(_IDLE_WAIT_SECONDS)
                 free = self._free()
-            slots = max(0, min(free, self.settings.claim_batch))
-            self._reserved += slots
-            return slots
+            return max(0, min(free, self.settings.claim_batch))
 
-    def _admit(
-        self, slots: int, jobs: list[Job], unrun: list[tuple[Outcome, Job]], backlog: bool
-    ) -> None:
-        """Turn a reservation into claimed jobs; what the claim did not fill is freed."""
+    def _admit(self, jobs: list[Job], unrun: list[tuple[Outcome, Job]], backlog: bool) -> None:
+        """Hand claimed jobs to the executors (and unrunnable ones to the committer)."""
         with self._lock:
-            self._reserved -= slots
             self._waiting += len(jobs)
             self._unsettled += len(jobs) + len(unrun)
             self._want = max(1, min(self.settings.claim_batch, self.options.concurrency // 2))
@@ -185,8 +169,7 @@ class Worker:
     def _free(self) -> int:
         if self._unsettled >= self.options.max_unsettled:
             return 0
-        busy = len(self._executing) + self._waiting + self._reserved
-        return self.options.concurrency - busy
+        return self.options.concurrency - len(self._executing) - self._waiting
 
     def _idle(self, next_due_ms: int | None) -> None:
         timeout = _IDLE_WAIT_SECONDS
@@ -210,12 +193,12 @@ class Worker:
                 self._executing[job.id] = job
             WORKER_ACTIVE_JOBS.inc()
             try:
-                outcome = self._fetchers[0].execute(job, heartbeat=self._beat_now.set)
+                outcome = self._fetcher.execute(job, heartbeat=self._beat_now.set)
             finally:
                 WORKER_ACTIVE_JOBS.dec()
             with self._lock:
                 still_ours = self._executing.pop(job.id, None) is not None
-                if self._free() >= self._want:  # wake fetchers only when a claim is due
+                if self._free() >= self._want:  # wake the fetcher only when a claim is due
                     self._lock.notify_all()
             if still_ours:  # not released by a shutdown that gave up waiting
                 self._outcomes.put((outcome, job))
