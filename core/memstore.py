@@ -50,7 +50,7 @@ class MemoryStore:
             for new in jobs:
                 existing = by_key.get(new.idempotency_key) if new.idempotency_key else None
                 if existing is None:
-                    job = _new_job(new, now)
+                    job = copy.deepcopy(new.to_job(now + timedelta(seconds=new.delay_seconds), now))
                     staged[job.id] = job
                     if new.idempotency_key:
                         by_key[new.idempotency_key] = job
@@ -218,30 +218,6 @@ class MemoryStore:
                 )
                 for j in rows
             ]
-
-
-def _new_job(new: NewJob, now: datetime) -> Job:
-    return Job(
-        id=new.id,
-        queue=new.queue,
-        type=new.type,
-        payload=copy.deepcopy(new.payload),
-        status=JobStatus.QUEUED,
-        attempts=0,
-        max_attempts=new.max_attempts,
-        budget_start=0,
-        redrives=0,
-        run_at=now + timedelta(seconds=new.delay_seconds),
-        lease_expires_at=None,
-        last_error=None,
-        errors=[],
-        result=None,
-        idempotency_key=new.idempotency_key,
-        created_at=now,
-        updated_at=now,
-        started_at=None,
-        finished_at=None,
-    )
 
 
 def _claimable(job: Job, now: datetime) -> bool:

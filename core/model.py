@@ -52,6 +52,30 @@ class NewJob:
     delay_seconds: float = 0.0
     idempotency_key: str | None = None
 
+    def to_job(self, run_at: datetime, created_at: datetime) -> "Job":
+        """The queued job this request creates."""
+        return Job(
+            id=self.id,
+            queue=self.queue,
+            type=self.type,
+            payload=self.payload,
+            status=JobStatus.QUEUED,
+            attempts=0,
+            max_attempts=self.max_attempts,
+            budget_start=0,
+            redrives=0,
+            run_at=run_at,
+            lease_expires_at=None,
+            last_error=None,
+            errors=[],
+            result=None,
+            idempotency_key=self.idempotency_key,
+            created_at=created_at,
+            updated_at=created_at,
+            started_at=None,
+            finished_at=None,
+        )
+
     def same_request(self, job: "Job") -> bool:
         """Whether an existing job answers this request (an idempotent replay)."""
         return (

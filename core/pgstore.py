@@ -237,7 +237,7 @@ _OUTCOME_QUERY = {
     OutcomeKind.COMPLETE: "complete_jobs",
     OutcomeKind.RETRY: "retry_jobs",
     OutcomeKind.DEAD_LETTER: "dead_letter_jobs",
-    OutcomeKind.RELEASE: "release_jobs",
+    OutcomeKind.RELEASE: "retry_jobs",
 }
 
 
@@ -249,7 +249,7 @@ def _outcome_params(kind: OutcomeKind, group: list[Outcome]) -> dict[str, Any]:
             row["result"] = o.result
         else:
             row["error"] = o.error or ""
-        if kind is OutcomeKind.RETRY:
+        if kind in (OutcomeKind.RETRY, OutcomeKind.RELEASE):
             row["delay"] = float(o.delay_seconds)
         rows.append(row)
     return {"rows": json.dumps(rows)}
@@ -262,27 +262,7 @@ def _id_array(ids: Sequence[UUID]) -> str:
 
 def _created(job: NewJob, row: list[Any]) -> Job:
     _, run_at, created_at = row
-    return Job(
-        id=job.id,
-        queue=job.queue,
-        type=job.type,
-        payload=job.payload,
-        status=JobStatus.QUEUED,
-        attempts=0,
-        max_attempts=job.max_attempts,
-        budget_start=0,
-        redrives=0,
-        run_at=run_at,
-        lease_expires_at=None,
-        last_error=None,
-        errors=[],
-        result=None,
-        idempotency_key=job.idempotency_key,
-        created_at=created_at,
-        updated_at=created_at,
-        started_at=None,
-        finished_at=None,
-    )
+    return job.to_job(run_at, created_at)
 
 
 def _replay(job: NewJob, existing: dict[str, Job]) -> Job:

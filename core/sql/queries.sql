@@ -69,6 +69,8 @@ WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
 RETURNING j.id
 
 -- name: retry_jobs
+-- Also a release at shutdown (delay 0): the attempt stays counted, since it did
+-- start, and is recorded, so attempts keep growing like the fencing token.
 UPDATE jobs j SET status = 'queued', run_at = now() + make_interval(secs => u.delay),
                   lease_expires_at = NULL, updated_at = now(), last_error = u.error,
                   errors = j.errors || jsonb_build_array(jsonb_build_object(
@@ -85,17 +87,6 @@ UPDATE jobs j SET status = 'failed', finished_at = now(), lease_expires_at = NUL
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int, error text)
 WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
 RETURNING j.id, j.finished_at
-
--- name: release_jobs
--- Shutdown gives back jobs it could not finish. The attempt stays counted (it
--- did start) and is recorded, so attempts keep growing like the fencing token.
-UPDATE jobs j SET status = 'queued', run_at = now(), lease_expires_at = NULL,
-                  updated_at = now(), last_error = u.error,
-                  errors = j.errors || jsonb_build_array(jsonb_build_object(
-                      'attempt', j.attempts, 'error', u.error, 'at', now()))
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int, error text)
-WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
-RETURNING j.id, j.run_at
 
 -- name: extend_leases
 UPDATE jobs j SET lease_expires_at = now() + make_interval(secs => CAST(:lease_seconds AS float8))

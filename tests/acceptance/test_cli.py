@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 
-import core.jobtypes  # noqa: F401  (registers the built-in types)
 from core.config import Settings
-from core.dispatch import Dispatch
 from core.pgstore import PgStore
-from core.processor import Processor
-from core.registry import registry
+from tests.support.build import close, processor_for
 from tests.support.cli import Result, run_cli
 from tests.support.drive import process_until_terminal
 
@@ -150,15 +147,9 @@ def _fail_jobs(settings: Settings, env: dict[str, str], queue: str, count: int) 
         ).json["id"]
         for _ in range(count)
     ]
-    assert settings.database_url and settings.redis_url
-    processor = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        settings,
-    )
+    processor = processor_for(settings)
     process_until_terminal(processor, [uuid.UUID(i) for i in ids], queues=(queue,))
-    processor.store.close()
+    close(processor)
     return ids
 
 

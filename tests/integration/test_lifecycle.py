@@ -6,45 +6,29 @@ from collections.abc import Iterator
 
 import pytest
 
-import core.jobtypes  # noqa: F401  (registers the built-in types)
 from core.config import Settings
-from core.dispatch import Dispatch
 from core.errors import ConflictError, NotFoundError
-from core.pgstore import PgStore
 from core.processor import Processor
-from core.registry import registry
 from core.service import JobService
 from core.status import JobStatus
 from core.store import ListFilter, RedriveFilter
 from core.validation import decode_cursor, parse_new_job
+from tests.support.build import close, processor_for, service_for
 from tests.support.drive import process_until_terminal
 
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[JobService]:
-    assert settings.database_url and settings.redis_url
-    svc = JobService(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        settings,
-    )
+    svc = service_for(settings)
     yield svc
-    svc.store.close()
-    svc.dispatch.close()
+    close(svc)
 
 
 @pytest.fixture
 def processor(settings: Settings) -> Iterator[Processor]:
-    assert settings.database_url and settings.redis_url
-    proc = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        settings,
-    )
+    proc = processor_for(settings)
     yield proc
-    proc.store.close()
-    proc.dispatch.close()
+    close(proc)
 
 
 def submit(service: JobService, payload: dict, **fields: object) -> uuid.UUID:
@@ -159,20 +143,8 @@ def test_redrive_never_touches_running_jobs(service: JobService, processor: Proc
 
 
 def test_fencing_stale_holder_cannot_complete(settings: Settings, service: JobService) -> None:
-    assert settings.database_url and settings.redis_url
-    short = Settings(**{**settings.__dict__, "lease_seconds": 0.3})
-    first = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        short,
-    )
-    second = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        settings,
-    )
+    first = processor_for(settings, lease_seconds=0.3)
+    second = processor_for(settings)
     job_id = submit(service, {"type": "echo", "who": "x"})
     stale = first.claim(("default",), 1).jobs[0]
     time.sleep(0.5)  # the first holder's lease expires

@@ -7,17 +7,16 @@ from typing import Any
 import pytest
 import redis
 
-import core.jobtypes  # noqa: F401  (registers the built-in types)
 from core.config import Settings
 from core.dispatch import Dispatch
 from core.pgstore import PgStore
 from core.processor import Processor
 from core.reconcile import Reconciler
-from core.registry import registry
 from core.service import JobService
 from core.status import JobStatus
 from core.store import RedriveFilter
 from core.validation import parse_new_job
+from tests.support.build import close, processor_for, reconciler_for, service_for
 from tests.support.drive import process_until_terminal
 
 
@@ -30,15 +29,9 @@ class PushFails(Dispatch):
 
 @pytest.fixture
 def parts(settings: Settings) -> Iterator[tuple[JobService, Processor, Reconciler]]:
-    assert settings.database_url and settings.redis_url
-    dispatch = Dispatch(settings.redis_url, settings.redis_prefix)
-    service = JobService(PgStore(settings.database_url), dispatch, settings)
-    processor = Processor(PgStore(settings.database_url), dispatch, registry, settings)
-    reconciler = Reconciler(PgStore(settings.database_url), dispatch)
-    yield service, processor, reconciler
-    for store in (service.store, processor.store, reconciler.store):
-        store.close()
-    dispatch.close()
+    built = service_for(settings), processor_for(settings), reconciler_for(settings)
+    yield built
+    close(*built)
 
 
 def _broken_service(settings: Settings) -> JobService:
@@ -89,23 +82,12 @@ def test_expired_claim_is_reaped_and_run_again(
 ) -> None:
     service, _, reconciler = parts
     assert settings.database_url and settings.redis_url
-    short = Settings(**{**settings.__dict__, "lease_seconds": 0.2})
-    crashed = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        short,
-    )
+    crashed = processor_for(settings, lease_seconds=0.2)
     job = service.submit(parse_new_job({"payload": {"type": "noop"}}, settings))
     assert len(crashed.claim(("default",), 10).jobs) == 1  # ...and it never settles
     time.sleep(0.3)
     assert reconciler.reap() == 1
-    rerun = Processor(
-        PgStore(settings.database_url),
-        Dispatch(settings.redis_url, settings.redis_prefix),
-        registry,
-        settings,
-    )
+    rerun = processor_for(settings)
     process_until_terminal(rerun, [job.id])
     done = service.get(job.id)
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
