@@ -116,7 +116,7 @@ class Processor:
             result = handler(job.payload, ctx)
         except PermanentError as exc:
             return self._failed(job, _describe(exc), True, started)
-        except Exception as exc:
+        except BaseException as exc:  # sys.exit() in a handler must not kill its thread
             return self._failed(job, _describe(exc), False, started)
         try:
             json.dumps(result)

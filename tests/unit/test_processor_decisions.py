@@ -1,5 +1,6 @@
 """Which transition an attempt ends in: no I/O, the in-memory store and no Redis."""
 
+import sys
 from typing import Any
 
 import pytest
@@ -81,3 +82,9 @@ def test_a_result_that_is_not_json_dead_letters(processor: Processor) -> None:
     out = processor.execute(attempt(processor, "not-json", max_attempts=5))
     assert out.kind is OutcomeKind.DEAD_LETTER
     assert out.error and out.error.startswith("result is not JSON")
+
+
+def test_a_handler_calling_sys_exit_is_an_ordinary_failure(processor: Processor) -> None:
+    processor.registry.register("exits", lambda payload: sys.exit(3))
+    out = processor.execute(attempt(processor, "exits"))
+    assert (out.kind, out.error) == (OutcomeKind.RETRY, "SystemExit: 3")
