@@ -118,7 +118,9 @@ def _submit_backlog(service: JobService, jobs: int, batch: int) -> float:
 
 
 @contextmanager
-def _worker(target: Target, processes: int, concurrency: int) -> Iterator[subprocess.Popen[bytes]]:
+def _worker(
+    target: Target, processes: int, concurrency: int, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         [
             TASKENGINE,
@@ -130,7 +132,7 @@ def _worker(target: Target, processes: int, concurrency: int) -> Iterator[subpro
             "--metrics-port",
             "0",
         ],
-        env=target.env(),
+        env=target.env(**env),
         stdin=subprocess.DEVNULL,
     )
     try:
