@@ -206,6 +206,18 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    import tempfile
+
+    # Before prometheus_client is imported, so that /metrics sums every server process.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="taskengine-api-"))
+    from core.api.server import run_api
+
+    port = settings.api_port if args.port is None else args.port
+    return run_api(settings, args.host, port, args.workers, args.threads)
+
+
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from core.dev import run_dev
 
@@ -269,6 +281,15 @@ def _parser() -> argparse.ArgumentParser:
 
     command("migrate", _migrate, "apply pending database migrations (safe to repeat)")
     _add_worker_args(command("worker", _worker, "run jobs until SIGTERM"))
+    api = command("api", _api, "serve the HTTP API (gunicorn: pre-fork processes, keep-alive)")
+    api.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    api.add_argument(
+        "--port", type=_port, default=None, help="port (default TASKENGINE_API_PORT, 8080)"
+    )
+    api.add_argument("--workers", type=_positive_int, default=2, help="processes (default 2)")
+    api.add_argument(
+        "--threads", type=_positive_int, default=4, help="threads per process (default 4)"
+    )
     _add_submit_args(command("submit", _submit, "submit a job; prints it as JSON"))
     get = command("get", _get, "print one job as JSON")
     get.add_argument("id", help="the job's UUID")

@@ -49,6 +49,15 @@ def _module_list(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _optional_positive_int(raw: str) -> int | None:
+    if not raw:
+        return None
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be an integer >= 1, or unset")
+    return value
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -154,6 +163,28 @@ class Settings:
         "9091",
         _int_between(0, 65535),
         "Worker HTTP port for /metrics, /healthz and /readyz (0: do not serve).",
+    )
+    api_keys: tuple[str, ...] = _setting(
+        "TASKENGINE_API_KEYS",
+        "",
+        _module_list,
+        "Comma-separated API keys (Authorization: Bearer KEY or X-API-Key). "
+        "Unset: the API is open, and says so at start-up.",
+    )
+    max_body_bytes: int = _setting(
+        "TASKENGINE_MAX_BODY_BYTES",
+        "262144",
+        _int_between(1, 1 << 30),
+        "Largest request body the API accepts (413 above it).",
+    )
+    max_queue_depth: int | None = _setting(
+        "TASKENGINE_MAX_QUEUE_DEPTH",
+        "",
+        _optional_positive_int,
+        "Backpressure: above this many waiting jobs, submit answers 429. Unset: no limit.",
+    )
+    api_port: int = _setting(
+        "TASKENGINE_API_PORT", "8080", _int_between(1, 65535), "Port of `taskengine api`."
     )
     log_level: str = _setting(
         "TASKENGINE_LOG_LEVEL", "INFO", _log_level, "Log level of the JSON logs."

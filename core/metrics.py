@@ -108,3 +108,14 @@ class QueueDepthCollector(Collector):
             age.add_metric([q.queue], oldest)
         yield depth
         yield age
+
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered", ["route", "method", "status"]
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["route", "method", "status"],
+    buckets=_LATENCY_BUCKETS,
+)

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from core.store import (
     RedriveFilter,
 )
 
-__all__ = ["PgStore"]
+__all__ = ["PgStore", "ThreadLocalPgStore"]
 
 _NIL = UUID(int=0)
 
@@ -278,3 +279,22 @@ def _replay(job: NewJob, existing: dict[str, Job]) -> Job:
             "with a different request"
         )
     return Job(**{**found.__dict__, "created": False})
+
+
+class ThreadLocalPgStore:
+    """A PgStore per thread, for a multi-threaded server (a connection serves one
+    thread at a time). Attribute access goes to the calling thread's store."""
+
+    def __init__(self, database_url: str, application_name: str = "taskengine") -> None:
+        self._url = database_url
+        self._application_name = application_name
+        self._local = threading.local()
+
+    def _mine(self) -> PgStore:
+        store: PgStore | None = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = PgStore(self._url, self._application_name)
+        return store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._mine(), name)

@@ -1,0 +1,164 @@
+"""What each route does: parse the request, call the job service, shape the answer."""
+
+from typing import Any
+
+from core.api.http import HttpError, HttpRequest, HttpResponse
+from core.config import Settings
+from core.dispatch import now_ms
+from core.errors import ValidationError
+from core.logs import get_logger
+from core.service import JobService
+from core.status import JobStatus
+from core.store import ListFilter, RedriveFilter
+from core.validation import (
+    decode_cursor,
+    parse_job_id,
+    parse_json_object,
+    parse_limit,
+    parse_new_job,
+    parse_status,
+)
+
+__all__ = ["JobRoutes"]
+
+log = get_logger()
+
+_LIST_LIMIT = (50, 1000)  # default and most jobs per page
+
+
+class JobRoutes:
+    """The job routes over one JobService. ``params`` are the path's {placeholders}."""
+
+    def __init__(self, service: JobService, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+
+    def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        body = _json_body(request)
+        job = parse_new_job(body, self.settings, request.header("Idempotency-Key"))
+        self._admit(1)
+        stored = self.service.submit(job)
+        log.info(
+            "job submitted" if stored.created else "job replayed (idempotency key)",
+            extra={
+                "job_id": str(stored.id),
+                "queue": stored.queue,
+                "type": stored.type,
+                "request_id": request.request_id,
+            },
+        )
+        return HttpResponse.json(201 if stored.created else 200, stored.to_dict())
+
+    def submit_batch(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        body = _json_body(request)
+        items = body.get("jobs")
+        if not isinstance(items, list) or not items:
+            raise ValidationError('body must be {"jobs": [...]} with at least one job')
+        if len(items) > self.settings.max_batch:
+            raise ValidationError(
+                f"a batch may hold at most {self.settings.max_batch} jobs, got {len(items)}"
+            )
+        jobs = [_item(i, item, self.settings) for i, item in enumerate(items)]
+        self._admit(len(jobs))
+        stored = self.service.submit_batch(jobs)
+        log.info("jobs submitted", extra={"count": len(stored), "request_id": request.request_id})
+        status = 201 if any(j.created for j in stored) else 200
+        return HttpResponse.json(status, {"jobs": [j.to_dict() for j in stored]})
+
+    def get(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        return HttpResponse.json(200, self.service.get(parse_job_id(params["id"])).to_dict())
+
+    def list(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        return self._page(request, parse_status(request.query.get("status")))
+
+    def dlq(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        return self._page(request, JobStatus.FAILED)
+
+    def redrive(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        body = _json_body(request, allow_empty=True)
+        unknown = sorted(set(body) - {"ids", "queue", "type", "limit", "dry_run"})
+        if unknown:
+            raise ValidationError(f"unknown field(s) {', '.join(unknown)}")
+        ids = body.get("ids")
+        if ids is not None and (
+            not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
+        ):
+            raise ValidationError("ids must be a list of job ids")
+        dry_run = body.get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            raise ValidationError("dry_run must be true or false")
+        where = RedriveFilter(
+            ids=[parse_job_id(i) for i in ids] if ids is not None else None,
+            queue=_optional_string(body, "queue"),
+            type=_optional_string(body, "type"),
+            limit=parse_limit(body["limit"], 0, 1_000_000) if "limit" in body else None,
+        )
+        result = self.service.redrive(where, dry_run=dry_run)
+        return HttpResponse.json(
+            200, {"redriven": result.count, "ids": [str(i) for i in result.ids], "dry_run": dry_run}
+        )
+
+    def queues(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+        now = now_ms()
+        rows = [
+            {
+                "queue": d.queue,
+                "ready": d.ready,
+                "delayed": d.delayed,
+                "running": d.running,
+                "failed": d.failed,
+                "oldest_ready_age_seconds": None
+                if d.oldest_ready_ms is None
+                else round(max(0, now - d.oldest_ready_ms) / 1000, 3),
+            }
+            for d in self.service.queue_depths()
+        ]
+        return HttpResponse.json(200, {"queues": rows})
+
+    def _page(self, request: HttpRequest, status: JobStatus | None) -> HttpResponse:
+        query = request.query
+        unknown = sorted(set(query) - {"status", "queue", "type", "limit", "cursor"})
+        if unknown:
+            raise ValidationError(f"unknown query parameter(s) {', '.join(unknown)}")
+        where = ListFilter(
+            status=status,
+            queue=query.get("queue"),
+            type=query.get("type"),
+            after=decode_cursor(query.get("cursor")),
+            limit=parse_limit(query.get("limit"), *_LIST_LIMIT),
+        )
+        page = self.service.list_jobs(where)
+        return HttpResponse.json(
+            200, {"jobs": [j.to_dict() for j in page.jobs], "next_cursor": page.next_cursor}
+        )
+
+    def _admit(self, jobs: int) -> None:
+        """Backpressure: refuse new work while the backlog is over its limit."""
+        limit = self.settings.max_queue_depth
+        if limit is not None and self.service.backlog() + jobs > limit:
+            raise HttpError(
+                429,
+                "too_many_requests",
+                f"the queues hold more than {limit} waiting jobs; retry later",
+                **{"Retry-After": "1"},
+            )
+
+
+def _json_body(request: HttpRequest, allow_empty: bool = False) -> dict[str, Any]:
+    if allow_empty and not request.body.strip():
+        return {}
+    return parse_json_object(request.body)
+
+
+def _item(index: int, item: Any, settings: Settings) -> Any:
+    try:
+        return parse_new_job(item, settings)
+    except ValidationError as exc:
+        raise ValidationError(f"jobs[{index}]: {exc}") from None
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ValidationError(f"{name} must be a non-empty string")
+    return value
