@@ -221,7 +221,7 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from core.dev import run_dev
 
-    return run_dev(settings, args.processes, args.concurrency, args.metrics_port)
+    return run_dev(settings, args.processes, args.concurrency, args.metrics_port, args.api_port)
 
 
 def _service(settings: Settings) -> Any:
@@ -308,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--processes", type=_positive_int, default=1, help="worker processes")
     dev.add_argument("--concurrency", type=_positive_int, default=10, help="threads per process")
     dev.add_argument("--metrics-port", type=_port, default=9091, help="worker metrics port")
+    dev.add_argument("--api-port", type=_port, default=8080, help="HTTP API port (0: no API)")
     return parser
 
 
@@ -371,3 +372,7 @@ def _add_dlq_args(dlq: argparse.ArgumentParser) -> None:
     redrive.add_argument("--type", help="failed jobs of this type")
     redrive.add_argument("--limit", type=int, help="at most this many")
     redrive.add_argument("--dry-run", action="store_true", help="show what would be redriven")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

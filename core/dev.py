@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import subprocess
 import sys
 
 from core.config import ConfigError, Settings
@@ -14,7 +15,9 @@ from core.worker import WorkerOptions
 __all__ = ["run_dev"]
 
 
-def run_dev(settings: Settings, processes: int, concurrency: int, metrics_port: int) -> int:
+def run_dev(
+    settings: Settings, processes: int, concurrency: int, metrics_port: int, api_port: int
+) -> int:
     servers: EmbeddedServers | None = None
     if not settings.database_url and not settings.redis_url:
         servers = EmbeddedServers(settings.data_dir)
@@ -32,15 +35,49 @@ def run_dev(settings: Settings, processes: int, concurrency: int, metrics_port: 
             apply_migrations(conn)
         finally:
             conn.close()
-        _banner(settings, metrics_port)
+        api = _start_api(api_port) if api_port else None
+        _banner(settings, metrics_port, api_port)
         options = WorkerOptions(queues=(settings.default_queue,), concurrency=concurrency)
-        return run_worker_command(settings, options, processes, "127.0.0.1", metrics_port)
+        try:
+            return run_worker_command(settings, options, processes, "127.0.0.1", metrics_port)
+        finally:
+            if api is not None:
+                api.terminate()
+                api.wait(30)
     finally:
         if servers is not None:
             servers.stop()
 
 
-def _banner(settings: Settings, metrics_port: int) -> None:
+def _start_api(port: int) -> "subprocess.Popen[bytes]":
+    """The API in a process of its own (gunicorn forks), on this machine only."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core.cli",
+            "api",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _banner(settings: Settings, metrics_port: int, api_port: int) -> None:
+    api = (
+        f"""
+  curl -s -X POST localhost:{api_port}/jobs -H 'Content-Type: application/json' \\
+       -d '{{"payload": {{"type": "echo", "hello": "http"}}}}'
+  curl -s localhost:{api_port}/queues
+"""
+        if api_port
+        else ""
+    )
     print(
         f"""
 task-engine is running (Ctrl-C to stop). In another terminal:
@@ -55,7 +92,7 @@ task-engine is running (Ctrl-C to stop). In another terminal:
   taskengine dlq redrive --all
   taskengine queues
   curl -s localhost:{metrics_port}/metrics | grep ^jobs_
-""",
+{api}""",
         file=sys.stderr,
         flush=True,
     )
