@@ -5,6 +5,7 @@ usage or input, 3 not found, 4 conflict (idempotency key reused).
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -12,15 +13,7 @@ from typing import Any
 
 from core.config import ConfigError, Settings, describe_settings, load_settings
 from core.errors import TaskEngineError, ValidationError
-from core.store import ListFilter, RedriveFilter
-from core.validation import (
-    decode_cursor,
-    parse_job_id,
-    parse_json_object,
-    parse_limit,
-    parse_new_job,
-    parse_status,
-)
+from core.validation import parse_json_object
 
 __all__ = ["main"]
 
@@ -35,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings()
+        if args.url or args.api_key:
+            settings = dataclasses.replace(
+                settings, url=args.url or settings.url, api_key=args.api_key or settings.api_key
+            )
         code: int = args.run(args, settings)
         return code
     except ConfigError as exc:
@@ -109,87 +106,58 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def _submit(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.payload in (None, "-") else args.payload
-    payload = parse_json_object(text, "payload")
-    item: dict[str, Any] = {"payload": payload}
-    for name, value in (
-        ("queue", args.queue),
-        ("max_attempts", args.max_attempts),
-        ("delay_seconds", args.delay),
-        ("idempotency_key", args.idempotency_key),
-    ):
-        if value is not None:
-            item[name] = value
-    new_job = parse_new_job(item, settings)
-    job = _service(settings).submit(new_job)
-    _print(job.to_dict())
+    item = {
+        "payload": parse_json_object(text, "payload"),
+        "queue": args.queue,
+        "max_attempts": args.max_attempts,
+        "delay_seconds": args.delay,
+        "idempotency_key": args.idempotency_key,
+    }
+    _print(_backend(settings).submit({k: v for k, v in item.items() if v is not None}))
     return 0
 
 
 def _get(args: argparse.Namespace, settings: Settings) -> int:
-    _print(_service(settings).get(parse_job_id(args.id)).to_dict())
+    _print(_backend(settings).get(args.id))
     return 0
 
 
 def _jobs(args: argparse.Namespace, settings: Settings) -> int:
-    status = parse_status(args.status)
-    _print_page(args, settings, status)
+    _print(_backend(settings).page(_filters(args, status=args.status), failed_only=False))
     return 0
 
 
 def _dlq_list(args: argparse.Namespace, settings: Settings) -> int:
-    from core.status import JobStatus
-
-    _print_page(args, settings, JobStatus.FAILED)
+    _print(_backend(settings).page(_filters(args), failed_only=True))
     return 0
 
 
-def _print_page(args: argparse.Namespace, settings: Settings, status: Any) -> None:
-    where = ListFilter(
-        status=status,
-        queue=args.queue,
-        type=args.type,
-        after=decode_cursor(args.cursor),
-        limit=parse_limit(args.limit, 50, 1000),
-    )
-    page = _service(settings).list_jobs(where)
-    _print({"jobs": [j.to_dict() for j in page.jobs], "next_cursor": page.next_cursor})
+def _filters(args: argparse.Namespace, status: str | None = None) -> dict[str, Any]:
+    present = {
+        "status": status,
+        "queue": args.queue,
+        "type": args.type,
+        "limit": args.limit,
+        "cursor": args.cursor,
+    }
+    return {k: v for k, v in present.items() if v is not None}
 
 
 def _dlq_redrive(args: argparse.Namespace, settings: Settings) -> int:
-    ids = [parse_job_id(raw) for raw in args.id] if args.id else None
-    where = RedriveFilter(
-        ids=ids,
-        queue=args.queue,
-        type=args.type,
-        limit=parse_limit(args.limit, 0, 1_000_000) if args.limit is not None else None,
-    )
-    if not where.selects_something and not args.all:
+    chosen = {"ids": args.id, "queue": args.queue, "type": args.type}
+    selection = {k: v for k, v in chosen.items() if v}
+    if not selection and not args.all:
         raise ValidationError("say which jobs: --id, --queue, --type, or --all")
-    if where.selects_something and args.all:
+    if selection and args.all:
         raise ValidationError("--all cannot be combined with --id, --queue or --type")
-    result = _service(settings).redrive(where, dry_run=args.dry_run)
-    _print({"redriven": result.count, "ids": [str(i) for i in result.ids], "dry_run": args.dry_run})
+    if args.limit is not None:
+        selection["limit"] = args.limit
+    _print(_backend(settings).redrive(selection, dry_run=args.dry_run))
     return 0
 
 
 def _queues_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    from core.dispatch import now_ms
-
-    now = now_ms()
-    rows = [
-        {
-            "queue": d.queue,
-            "ready": d.ready,
-            "delayed": d.delayed,
-            "running": d.running,
-            "failed": d.failed,
-            "oldest_ready_age_seconds": None
-            if d.oldest_ready_ms is None
-            else round(max(0, now - d.oldest_ready_ms) / 1000, 3),
-        }
-        for d in _service(settings).queue_depths()
-    ]
-    _print({"queues": rows})
+    _print(_backend(settings).queues())
     return 0
 
 
@@ -224,10 +192,11 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     return run_dev(settings, args.processes, args.concurrency, args.metrics_port, args.api_port)
 
 
-def _service(settings: Settings) -> Any:
-    from core.runtime import open_service
+def _backend(settings: Settings) -> Any:
+    """The engine itself, or the HTTP API when TASKENGINE_URL (or --url) names one."""
+    from core.backends import open_backend
 
-    return open_service(settings)
+    return open_backend(settings)
 
 
 def _queues(raw: str | None, settings: Settings) -> tuple[str, ...]:
@@ -272,6 +241,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_settings_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--url",
+        help="go through the HTTP API at this URL (default TASKENGINE_URL; unset: "
+        "talk to PostgreSQL and Redis directly)",
+    )
+    parser.add_argument("--api-key", help="API key for --url (default TASKENGINE_API_KEY)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, run: Command, help: str) -> argparse.ArgumentParser:

@@ -183,6 +183,19 @@ class Settings:
         _optional_positive_int,
         "Backpressure: above this many waiting jobs, submit answers 429. Unset: no limit.",
     )
+    url: str | None = _setting(
+        "TASKENGINE_URL",
+        "",
+        _optional_url,
+        "The CLI's API URL (e.g. http://localhost:8080): set, the CLI goes through the HTTP "
+        "API instead of PostgreSQL and Redis.",
+    )
+    api_key: str | None = _setting(
+        "TASKENGINE_API_KEY",
+        "",
+        _optional_url,
+        "The key the CLI sends to the API, if it needs one.",
+    )
     api_port: int = _setting(
         "TASKENGINE_API_PORT", "8080", _int_between(1, 65535), "Port of `taskengine api`."
     )

@@ -149,3 +149,6 @@ class Job:
 class JobPage:
     jobs: list[Job]
     next_cursor: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"jobs": [job.to_dict() for job in self.jobs], "next_cursor": self.next_cursor}

@@ -8,6 +8,7 @@ so a Redis failure after the commit does not fail the submit.
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from core import metrics
@@ -33,6 +34,9 @@ class RedriveResult:
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"redriven": self.count, "ids": [str(i) for i in self.ids], "dry_run": self.dry_run}
 
 
 class JobService:
@@ -89,6 +93,24 @@ class JobService:
 
     def queue_depths(self) -> list[QueueDepth]:
         return self.dispatch.depths(self.dispatch.queues())
+
+    def queue_report(self) -> dict[str, Any]:
+        """Depths per queue and the oldest ready job's age, as every interface shows them."""
+        now = now_ms()
+        rows = [
+            {
+                "queue": d.queue,
+                "ready": d.ready,
+                "delayed": d.delayed,
+                "running": d.running,
+                "failed": d.failed,
+                "oldest_ready_age_seconds": None
+                if d.oldest_ready_ms is None
+                else round(max(0, now - d.oldest_ready_ms) / 1000, 3),
+            }
+            for d in self.queue_depths()
+        ]
+        return {"queues": rows}
 
     def backlog(self) -> int:
         """Jobs waiting (ready or delayed) in every queue: what backpressure compares."""

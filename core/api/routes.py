@@ -4,7 +4,6 @@ from typing import Any
 
 from core.api.http import HttpError, HttpRequest, HttpResponse
 from core.config import Settings
-from core.dispatch import now_ms
 from core.errors import ValidationError
 from core.logs import get_logger
 from core.service import JobService
@@ -93,27 +92,10 @@ class JobRoutes:
             type=_optional_string(body, "type"),
             limit=parse_limit(body["limit"], 0, 1_000_000) if "limit" in body else None,
         )
-        result = self.service.redrive(where, dry_run=dry_run)
-        return HttpResponse.json(
-            200, {"redriven": result.count, "ids": [str(i) for i in result.ids], "dry_run": dry_run}
-        )
+        return HttpResponse.json(200, self.service.redrive(where, dry_run=dry_run).to_dict())
 
     def queues(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        now = now_ms()
-        rows = [
-            {
-                "queue": d.queue,
-                "ready": d.ready,
-                "delayed": d.delayed,
-                "running": d.running,
-                "failed": d.failed,
-                "oldest_ready_age_seconds": None
-                if d.oldest_ready_ms is None
-                else round(max(0, now - d.oldest_ready_ms) / 1000, 3),
-            }
-            for d in self.service.queue_depths()
-        ]
-        return HttpResponse.json(200, {"queues": rows})
+        return HttpResponse.json(200, self.service.queue_report())
 
     def _page(self, request: HttpRequest, status: JobStatus | None) -> HttpResponse:
         query = request.query
@@ -127,10 +109,7 @@ class JobRoutes:
             after=decode_cursor(query.get("cursor")),
             limit=parse_limit(query.get("limit"), *_LIST_LIMIT),
         )
-        page = self.service.list_jobs(where)
-        return HttpResponse.json(
-            200, {"jobs": [j.to_dict() for j in page.jobs], "next_cursor": page.next_cursor}
-        )
+        return HttpResponse.json(200, self.service.list_jobs(where).to_dict())
 
     def _admit(self, jobs: int) -> None:
         """Backpressure: refuse new work while the backlog is over its limit."""

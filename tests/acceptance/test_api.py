@@ -2,7 +2,6 @@
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,6 @@ from tests.support.http import ApiServer, Reply
 from tests.support.procs import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.acceptance
-
-
-@pytest.fixture
-def api(worker_env: dict[str, str], tmp_path: Path) -> Iterator[ApiServer]:
-    server = ApiServer(worker_env, tmp_path / "logs", "--workers", "1", "--threads", "8")
-    yield server
-    server.close()
 
 
 def error(reply: Reply, status: int, code: str) -> dict[str, str]:
