@@ -11,7 +11,14 @@ from core.config import Settings
 from core.service import JobService
 from core.status import JobStatus
 from core.store import ListFilter, RedriveFilter
-from core.validation import decode_cursor, parse_job_id, parse_limit, parse_new_job, parse_status
+from core.validation import (
+    decode_cursor,
+    parse_filter,
+    parse_job_id,
+    parse_limit,
+    parse_new_job,
+    parse_status,
+)
 
 __all__ = ["Backend", "open_backend"]
 
@@ -44,8 +51,8 @@ class LocalBackend:
         status = JobStatus.FAILED if failed_only else parse_status(filters.get("status"))
         where = ListFilter(
             status=status,
-            queue=filters.get("queue"),
-            type=filters.get("type"),
+            queue=parse_filter(filters.get("queue"), "queue"),
+            type=parse_filter(filters.get("type"), "type"),
             after=decode_cursor(filters.get("cursor")),
             limit=parse_limit(filters.get("limit"), 50, 1000),
         )
@@ -56,8 +63,8 @@ class LocalBackend:
         limit = selection.get("limit")
         where = RedriveFilter(
             ids=[parse_job_id(i) for i in ids] if ids is not None else None,
-            queue=selection.get("queue"),
-            type=selection.get("type"),
+            queue=parse_filter(selection.get("queue"), "queue"),
+            type=parse_filter(selection.get("type"), "type"),
             limit=parse_limit(limit, 0, 1_000_000) if limit is not None else None,
         )
         return self.service.redrive(where, dry_run=dry_run).to_dict()

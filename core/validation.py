@@ -20,6 +20,7 @@ from core.status import JobStatus
 __all__ = [
     "decode_cursor",
     "encode_cursor",
+    "parse_filter",
     "parse_job_id",
     "parse_json_object",
     "parse_limit",
@@ -80,14 +81,16 @@ def parse_new_job(item: Any, settings: Settings, idempotency_key: str | None = N
         raise ValidationError(
             f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_SUBMIT_FIELDS))}"
         )
+    nulls = sorted(name for name, value in item.items() if value is None and name != "payload")
+    if nulls:
+        raise ValidationError(f"{', '.join(nulls)} must not be null (leave them out)")
     payload = item.get("payload")
     if not isinstance(payload, dict):
         raise ValidationError(f"payload must be a JSON object, not {_json_kind(payload)}")
     job_type = payload.get("type")
     if not isinstance(job_type, str) or not job_type.strip():
         raise ValidationError('payload.type must be a non-empty string, e.g. {"type": "noop"}')
-    if "\\u0000" in json.dumps(payload):
-        raise ValidationError("payload must not contain NUL (\\u0000) characters")
+    _storable(json.dumps(payload, ensure_ascii=False), "payload")
     key = _parse_key(item.get("idempotency_key"), idempotency_key)
     return NewJob(
         id=uuid.uuid4(),
@@ -119,6 +122,24 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise ValidationError(f"cursor {cursor!r} is not one this service issued") from None
 
 
+def parse_filter(raw: str | None, what: str) -> str | None:
+    """A queue or type name to filter by; absent or empty means no filter."""
+    if not raw:
+        return None
+    _storable(raw, what)
+    return raw
+
+
+def _storable(text: str, what: str) -> None:
+    """PostgreSQL text and jsonb hold neither NUL nor unpaired UTF-16 surrogates."""
+    if "\x00" in text or "\\u0000" in text:
+        raise ValidationError(f"{what} must not contain NUL (\\u0000) characters")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} contains an unpaired surrogate (invalid Unicode)") from None
+
+
 def _parse_key(in_body: Any, in_header: str | None) -> str | None:
     if in_body is not None and not isinstance(in_body, str):
         raise ValidationError("idempotency_key must be a string")
@@ -127,6 +148,8 @@ def _parse_key(in_body: Any, in_header: str | None) -> str | None:
     key = in_body if in_body is not None else in_header
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ValidationError(f"idempotency key must have 1 to {MAX_KEY_LENGTH} characters")
+    if key is not None:
+        _storable(key, "idempotency key")
     return key
 
 

@@ -31,6 +31,11 @@ class Route:
     handler: Handler
     open: bool = False  # reachable without an API key
 
+    @property
+    def literal_parts(self) -> int:
+        """How specific the route is: /jobs/batch beats /jobs/{id} for "batch"."""
+        return sum(not part.startswith("{") for part in self.path.strip("/").split("/"))
+
     def match(self, path: str) -> dict[str, str] | None:
         want, got = self.path.strip("/").split("/"), path.strip("/").split("/")
         if len(want) != len(got):
@@ -103,14 +108,14 @@ class Api:
         return response
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:
-        allowed = []
-        for route in self.routes:
-            params = route.match(request.path)
-            if params is None:
-                continue
+        matches = [(r, p) for r in self.routes if (p := r.match(request.path)) is not None]
+        if matches:
+            best = max(route.literal_parts for route, _ in matches)
+            matches = [(r, p) for r, p in matches if r.literal_parts == best]
+        for route, params in matches:
             if route.method == request.method:
                 return route, params
-            allowed.append(route.method)
+        allowed = [route.method for route, _ in matches]
         if allowed:
             raise HttpError(
                 405,

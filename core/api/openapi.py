@@ -177,10 +177,10 @@ def _schemas(settings: Settings) -> dict[str, Any]:
 
 
 _LIST_PARAMS = [
-    {"name": "queue", "in": "query", "schema": {"type": "string"}},
-    {"name": "type", "in": "query", "schema": {"type": "string"}},
+    {"name": "queue", "in": "query", "schema": {"type": "string", "minLength": 1}},
+    {"name": "type", "in": "query", "schema": {"type": "string", "minLength": 1}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string", "minLength": 1}},
 ]
 _KEY_HEADER = {
     "name": "Idempotency-Key",

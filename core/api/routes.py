@@ -11,6 +11,7 @@ from core.status import JobStatus
 from core.store import ListFilter, RedriveFilter
 from core.validation import (
     decode_cursor,
+    parse_filter,
     parse_job_id,
     parse_json_object,
     parse_limit,
@@ -50,6 +51,8 @@ class JobRoutes:
 
     def submit_batch(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
+        if set(body) != {"jobs"}:
+            raise ValidationError('body must be {"jobs": [...]} and nothing else')
         items = body.get("jobs")
         if not isinstance(items, list) or not items:
             raise ValidationError('body must be {"jobs": [...]} with at least one job')
@@ -78,6 +81,9 @@ class JobRoutes:
         unknown = sorted(set(body) - {"ids", "queue", "type", "limit", "dry_run"})
         if unknown:
             raise ValidationError(f"unknown field(s) {', '.join(unknown)}")
+        nulls = sorted(name for name, value in body.items() if value is None)
+        if nulls:
+            raise ValidationError(f"{', '.join(nulls)} must not be null (leave them out)")
         ids = body.get("ids")
         if ids is not None and (
             not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
@@ -99,13 +105,16 @@ class JobRoutes:
 
     def _page(self, request: HttpRequest, status: JobStatus | None) -> HttpResponse:
         query = request.query
+        empty = sorted(name for name, value in query.items() if value == "")
+        if empty:
+            raise ValidationError(f"query parameter(s) {', '.join(empty)} must not be empty")
         unknown = sorted(set(query) - {"status", "queue", "type", "limit", "cursor"})
         if unknown:
             raise ValidationError(f"unknown query parameter(s) {', '.join(unknown)}")
         where = ListFilter(
             status=status,
-            queue=query.get("queue"),
-            type=query.get("type"),
+            queue=parse_filter(query.get("queue"), "queue"),
+            type=parse_filter(query.get("type"), "type"),
             after=decode_cursor(query.get("cursor")),
             limit=parse_limit(query.get("limit"), *_LIST_LIMIT),
         )
@@ -140,4 +149,4 @@ def _optional_string(body: dict[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is not None and (not isinstance(value, str) or not value):
         raise ValidationError(f"{name} must be a non-empty string")
-    return value
+    return parse_filter(value, name)

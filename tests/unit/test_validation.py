@@ -12,6 +12,7 @@ from core.status import JobStatus
 from core.validation import (
     decode_cursor,
     encode_cursor,
+    parse_filter,
     parse_job_id,
     parse_json_object,
     parse_limit,
@@ -133,3 +134,30 @@ def test_job_ids_status_and_limits() -> None:
     for bad in ("0", "1001", "x", 2.5, True):
         with pytest.raises(ValidationError, match="limit"):
             parse_limit(bad, 50, 1000)
+
+
+@pytest.mark.parametrize("name", ["queue", "max_attempts", "delay_seconds", "idempotency_key"])
+def test_explicit_nulls_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match=f"{name} must not be null"):
+        parse_new_job({"payload": {"type": "x"}, name: None}, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"payload": {"type": "x", "s": "\udc6b"}}, "unpaired surrogate"),
+        ({"payload": {"type": "x"}, "idempotency_key": "a\u0000"}, "NUL"),
+        ({"payload": {"type": "x"}, "idempotency_key": "\ud9e4"}, "unpaired surrogate"),
+    ],
+)
+def test_text_postgresql_cannot_store_is_refused(item: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        parse_new_job(item, SETTINGS)
+
+
+def test_filters() -> None:
+    assert parse_filter(None, "queue") is None
+    assert parse_filter("", "queue") is None
+    assert parse_filter("emails", "queue") == "emails"
+    with pytest.raises(ValidationError, match="NUL"):
+        parse_filter("a\u0000", "queue")
