@@ -3,27 +3,16 @@
 from typing import Any
 
 from core.api.http import HttpError, HttpRequest, HttpResponse
+from core.backends import LocalBackend
 from core.config import Settings
 from core.errors import ValidationError
 from core.logs import get_logger
 from core.service import JobService
-from core.status import JobStatus
-from core.store import ListFilter, RedriveFilter
-from core.validation import (
-    decode_cursor,
-    parse_filter,
-    parse_job_id,
-    parse_json_object,
-    parse_limit,
-    parse_new_job,
-    parse_status,
-)
+from core.validation import parse_json_object, parse_new_job
 
 __all__ = ["JobRoutes"]
 
 log = get_logger()
-
-_LIST_LIMIT = (50, 1000)  # default and most jobs per page
 
 
 class JobRoutes:
@@ -32,6 +21,7 @@ class JobRoutes:
     def __init__(self, service: JobService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
+        self._engine = LocalBackend(service)  # the reads and redrive the CLI shares
 
     def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
@@ -68,13 +58,13 @@ class JobRoutes:
         return HttpResponse.json(status, {"jobs": [j.to_dict() for j in stored]})
 
     def get(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        return HttpResponse.json(200, self.service.get(parse_job_id(params["id"])).to_dict())
+        return HttpResponse.json(200, self._engine.get(params["id"]))
 
     def list(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        return self._page(request, parse_status(request.query.get("status")))
+        return self._page(request, failed_only=False)
 
     def dlq(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        return self._page(request, JobStatus.FAILED)
+        return self._page(request, failed_only=True)
 
     def redrive(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request, allow_empty=True)
@@ -89,36 +79,27 @@ class JobRoutes:
             not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)
         ):
             raise ValidationError("ids must be a list of job ids")
-        dry_run = body.get("dry_run", False)
+        dry_run = body.pop("dry_run", False)
         if not isinstance(dry_run, bool):
             raise ValidationError("dry_run must be true or false")
-        where = RedriveFilter(
-            ids=[parse_job_id(i) for i in ids] if ids is not None else None,
-            queue=_optional_string(body, "queue"),
-            type=_optional_string(body, "type"),
-            limit=parse_limit(body["limit"], 0, 1_000_000) if "limit" in body else None,
-        )
-        return HttpResponse.json(200, self.service.redrive(where, dry_run=dry_run).to_dict())
+        for name in ("queue", "type"):
+            if name in body and (not isinstance(body[name], str) or not body[name]):
+                raise ValidationError(f"{name} must be a non-empty string")
+        return HttpResponse.json(200, self._engine.redrive(body, dry_run=dry_run))
 
     def queues(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
-        return HttpResponse.json(200, self.service.queue_report())
+        return HttpResponse.json(200, self._engine.queues())
 
-    def _page(self, request: HttpRequest, status: JobStatus | None) -> HttpResponse:
-        query = request.query
+    def _page(self, request: HttpRequest, failed_only: bool) -> HttpResponse:
+        query = dict(request.query)
         empty = sorted(name for name, value in query.items() if value == "")
         if empty:
             raise ValidationError(f"query parameter(s) {', '.join(empty)} must not be empty")
-        unknown = sorted(set(query) - {"status", "queue", "type", "limit", "cursor"})
+        allowed = {"queue", "type", "limit", "cursor"} | (set() if failed_only else {"status"})
+        unknown = sorted(set(query) - allowed)
         if unknown:
             raise ValidationError(f"unknown query parameter(s) {', '.join(unknown)}")
-        where = ListFilter(
-            status=status,
-            queue=parse_filter(query.get("queue"), "queue"),
-            type=parse_filter(query.get("type"), "type"),
-            after=decode_cursor(query.get("cursor")),
-            limit=parse_limit(query.get("limit"), *_LIST_LIMIT),
-        )
-        return HttpResponse.json(200, self.service.list_jobs(where).to_dict())
+        return HttpResponse.json(200, self._engine.page(query, failed_only=failed_only))
 
     def _admit(self, jobs: int) -> None:
         """Backpressure: refuse new work while the backlog is over its limit."""
@@ -143,10 +124,3 @@ def _item(index: int, item: Any, settings: Settings) -> Any:
         return parse_new_job(item, settings)
     except ValidationError as exc:
         raise ValidationError(f"jobs[{index}]: {exc}") from None
-
-
-def _optional_string(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and (not isinstance(value, str) or not value):
-        raise ValidationError(f"{name} must be a non-empty string")
-    return parse_filter(value, name)
