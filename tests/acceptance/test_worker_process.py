@@ -75,7 +75,6 @@ def test_sigkill_while_holding_jobs_loses_nothing(harness: Harness) -> None:
     victim = harness.worker("--concurrency", "8")
     wait_until(lambda: harness.count(JobStatus.COMPLETED) >= 8, 20, "first completions")
     wait_until(lambda: harness.count(JobStatus.RUNNING) > 0, 5, "jobs in flight")
-    held = harness.count(JobStatus.RUNNING)
     victim.signal(signal.SIGKILL)
     assert victim.wait(5) == -signal.SIGKILL
 
@@ -83,7 +82,9 @@ def test_sigkill_while_holding_jobs_loses_nothing(harness: Harness) -> None:
     wait_until(lambda: harness.count(JobStatus.COMPLETED) == len(ids), 40, "every job completed")
     jobs = harness.jobs()
     lost = [j for j in jobs if j.attempts == 2]
-    assert len(lost) == held  # the attempts show the lost attempt...
+    # Some jobs were in flight at the kill (at most its 8 threads' worth; the exact
+    # number moves while the kill lands), and each shows its lost attempt...
+    assert 1 <= len(lost) <= 8
     for job in lost:  # ...and the error history says why
         assert [e["attempt"] for e in job.errors] == [1]
         assert "lease expired" in job.errors[0]["error"]
