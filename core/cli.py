@@ -256,7 +256,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("migrate", _migrate, "apply pending database migrations (safe to repeat)")
     _add_worker_args(command("worker", _worker, "run jobs until SIGTERM"))
-    api = command("api", _api, "serve the HTTP API (gunicorn: pre-fork processes, keep-alive)")
+    api = command("api", _api, "serve the HTTP API (granian processes and threads, keep-alive)")
     api.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     api.add_argument(
         "--port", type=_port, default=None, help="port (default TASKENGINE_API_PORT, 8080)"

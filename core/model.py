@@ -30,6 +30,7 @@ COLUMNS = (
     "updated_at",
     "started_at",
     "finished_at",
+    "request_id",
 )
 
 
@@ -51,6 +52,7 @@ class NewJob:
     max_attempts: int
     delay_seconds: float = 0.0
     idempotency_key: str | None = None
+    request_id: str | None = None  # of the HTTP request that submitted it, for tracing
 
     def to_job(self, run_at: datetime, created_at: datetime) -> "Job":
         """The queued job this request creates."""
@@ -74,6 +76,7 @@ class NewJob:
             updated_at=created_at,
             started_at=None,
             finished_at=None,
+            request_id=self.request_id,
         )
 
     def same_request(self, job: "Job") -> bool:
@@ -106,6 +109,7 @@ class Job:
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    request_id: str | None = None  # the submitting request's id, in the job's logs
     # False when a submit returned an existing job (idempotent replay).
     created: bool = field(default=True, compare=False)
 

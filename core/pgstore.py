@@ -114,6 +114,7 @@ class PgStore:
                         "max_attempts": j.max_attempts,
                         "delay": j.delay_seconds,
                         "idempotency_key": j.idempotency_key,
+                        "request_id": j.request_id,
                     }
                     for j in jobs
                 ]

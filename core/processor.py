@@ -195,20 +195,20 @@ class Processor:
             job = jobs.get(o.id)
             job_type = job.type if job else "unknown"
             if o.kind is OutcomeKind.RELEASE:
-                log.info("job released", extra=_fields(o, job_type))
+                log.info("job released", extra=_fields(o, job))
                 continue
             outcome = _OUTCOME_LABEL[o.kind]
             metrics.JOBS_PROCESSED.labels(o.queue, job_type, outcome).inc()
             if o.kind is OutcomeKind.COMPLETE:
-                log.debug("job completed", extra=_fields(o, job_type))
+                log.debug("job completed", extra=_fields(o, job))
             else:
                 metrics.JOB_FAILURES.labels(o.queue, job_type).inc()
             if o.kind is OutcomeKind.RETRY:
                 metrics.JOBS_RETRIED.labels(o.queue, job_type).inc()
-                log.warning("job failed, will retry", extra=_fields(o, job_type, p.at))
+                log.warning("job failed, will retry", extra=_fields(o, job, p.at))
             if o.kind is OutcomeKind.DEAD_LETTER:
                 metrics.JOBS_DEAD_LETTERED.labels(o.queue, job_type).inc()
-                log.error("job dead-lettered", extra=_fields(o, job_type))
+                log.error("job dead-lettered", extra=_fields(o, job))
             if o.kind in (OutcomeKind.COMPLETE, OutcomeKind.DEAD_LETTER) and job:
                 metrics.SUBMIT_TO_FINISH.labels(o.queue, job_type).observe(
                     (finished_at - job.created_at).total_seconds()
@@ -260,13 +260,15 @@ def _lost_last_attempt(job: Job) -> Outcome:
     )
 
 
-def _fields(o: Outcome, job_type: str, run_at: datetime | None = None) -> dict[str, Any]:
+def _fields(o: Outcome, job: Job | None, run_at: datetime | None = None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "job_id": str(o.id),
         "queue": o.queue,
-        "type": job_type,
+        "type": job.type if job else "unknown",
         "attempt": o.attempt,
     }
+    if job and job.request_id:
+        fields["request_id"] = job.request_id
     if o.error:
         fields["error"] = o.error
     if run_at is not None and o.kind is OutcomeKind.RETRY:

@@ -104,7 +104,7 @@ class Api:
                 500, error_body("internal", "the request failed; see the server logs")
             )
         response.headers["X-Request-Id"] = request.request_id
-        self._observe(request, route_name, response.status, time.perf_counter() - started)
+        self._observe(request, route_name, response, time.perf_counter() - started)
         return response
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:
@@ -155,7 +155,10 @@ class Api:
                 f"the body must be application/json, not {content_type or 'untyped'}",
             )
 
-    def _observe(self, request: HttpRequest, route: str, status: int, seconds: float) -> None:
+    def _observe(
+        self, request: HttpRequest, route: str, response: HttpResponse, seconds: float
+    ) -> None:
+        status = response.status
         metrics.HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
         metrics.HTTP_DURATION.labels(route, request.method, str(status)).observe(seconds)
         log.info(
@@ -167,6 +170,7 @@ class Api:
                 "route": route,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
+                **response.log_fields,
             },
         )
 

@@ -1,18 +1,16 @@
 """What each route does: parse the request, call the job service, shape the answer."""
 
+from dataclasses import replace
 from typing import Any
 
 from core.api.http import HttpError, HttpRequest, HttpResponse
 from core.backends import LocalBackend
 from core.config import Settings
 from core.errors import ValidationError
-from core.logs import get_logger
 from core.service import JobService
 from core.validation import parse_json_object, parse_new_job
 
 __all__ = ["JobRoutes"]
-
-log = get_logger()
 
 
 class JobRoutes:
@@ -26,18 +24,12 @@ class JobRoutes:
     def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
         job = parse_new_job(body, self.settings, request.header("Idempotency-Key"))
+        job = replace(job, request_id=request.request_id)
         self._admit(1)
         stored = self.service.submit(job)
-        log.info(
-            "job submitted" if stored.created else "job replayed (idempotency key)",
-            extra={
-                "job_id": str(stored.id),
-                "queue": stored.queue,
-                "type": stored.type,
-                "request_id": request.request_id,
-            },
+        return HttpResponse.json(201 if stored.created else 200, stored.to_dict()).logged(
+            job_id=str(stored.id), queue=stored.queue, type=stored.type, replayed=not stored.created
         )
-        return HttpResponse.json(201 if stored.created else 200, stored.to_dict())
 
     def submit_batch(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
@@ -50,12 +42,16 @@ class JobRoutes:
             raise ValidationError(
                 f"a batch may hold at most {self.settings.max_batch} jobs, got {len(items)}"
             )
-        jobs = [_item(i, item, self.settings) for i, item in enumerate(items)]
+        jobs = [
+            replace(_item(i, item, self.settings), request_id=request.request_id)
+            for i, item in enumerate(items)
+        ]
         self._admit(len(jobs))
         stored = self.service.submit_batch(jobs)
-        log.info("jobs submitted", extra={"count": len(stored), "request_id": request.request_id})
         status = 201 if any(j.created for j in stored) else 200
-        return HttpResponse.json(status, {"jobs": [j.to_dict() for j in stored]})
+        return HttpResponse.json(status, {"jobs": [j.to_dict() for j in stored]}).logged(
+            jobs=len(stored), jobs_created=sum(j.created for j in stored)
+        )
 
     def get(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         return HttpResponse.json(200, self._engine.get(params["id"]))

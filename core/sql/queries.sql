@@ -7,12 +7,13 @@
 -- for the client than pg8000's per-element array encoding.
 
 -- name: insert_jobs
-INSERT INTO jobs (id, queue, type, payload, status, max_attempts, run_at, idempotency_key)
+INSERT INTO jobs (id, queue, type, payload, status, max_attempts, run_at, idempotency_key,
+                  request_id)
 SELECT u.id, u.queue, u.type, u.payload, 'queued', u.max_attempts,
-       now() + make_interval(secs => u.delay), u.idempotency_key
+       now() + make_interval(secs => u.delay), u.idempotency_key, u.request_id
 FROM jsonb_to_recordset(CAST(:rows AS jsonb))
      AS u(id uuid, queue text, type text, payload jsonb, max_attempts int, delay float8,
-          idempotency_key text)
+          idempotency_key text, request_id text)
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id, run_at, created_at
 

@@ -254,3 +254,38 @@ def test_openapi_document_is_valid(api: ApiServer) -> None:
         "/openapi.json",
     }
     assert json.dumps(document)
+
+
+def test_request_id_reaches_the_workers_job_logs(
+    api: ApiServer, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    flaky = api.request(
+        "POST",
+        "/jobs",
+        {"payload": {"type": "demo", "fail_until_attempt": 2}},
+        headers={"X-Request-Id": "trace-me-42"},
+    ).json
+    worker = WorkerProcess(worker_env, tmp_path / "logs")
+    try:
+        wait_until(
+            lambda: api.request("GET", f"/jobs/{flaky['id']}").json["status"] == "completed",
+            30,
+            "the flaky job to complete",
+        )
+        worker_logs = worker.logs()
+    finally:
+        worker.close()
+    retried = [
+        json.loads(line)
+        for line in worker_logs.splitlines()
+        if line.startswith("{") and "job failed, will retry" in line
+    ]
+    # fail_until_attempt 2 fails attempts 1 and 2: two retries, each traced.
+    assert [(r["job_id"], r["request_id"], r["attempt"]) for r in retried] == [
+        (flaky["id"], "trace-me-42", 1),
+        (flaky["id"], "trace-me-42", 2),
+    ]
+    access = [json.loads(line) for line in api.logs().splitlines() if "trace-me-42" in line]
+    assert [(a["message"], a["job_id"], a["status"]) for a in access] == [
+        ("request", flaky["id"], 201)
+    ]

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from tests.support.procs import TASKENGINE, free_port, wait_until
 @dataclass(frozen=True)
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: Message  # names are case-insensitive, as in HTTP
     body: bytes
 
     @property
@@ -62,9 +63,9 @@ class ApiServer:
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return Reply(response.status, dict(response.headers), response.read())
+                return Reply(response.status, response.headers, response.read())
         except urllib.error.HTTPError as exc:
-            return Reply(exc.code, dict(exc.headers), exc.read())
+            return Reply(exc.code, exc.headers, exc.read())
 
     def logs(self) -> str:
         if not self._log.closed:
