@@ -1,7 +1,7 @@
 """Benchmark of the HTTP API with wrk (keep-alive connections on loopback).
 
     python -m bench.api                        # 3 runs of each scenario, medians
-    python -m bench.api --workers 2 --threads 4 --connections 16 --seconds 10
+    python -m bench.api --workers 2 --threads 16 --connections 16 --seconds 10
 
 Needs `wrk` (Debian: apt-get install wrk). Uses DATABASE_URL and REDIS_URL
 like bench.core (a fresh database and prefix per run), or embedded servers.
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per API process")
+    parser.add_argument("--threads", type=int, default=16, help="threads per API process")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500, help="jobs per POST /jobs/batch")

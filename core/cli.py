@@ -263,7 +263,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     api.add_argument("--workers", type=_positive_int, default=2, help="processes (default 2)")
     api.add_argument(
-        "--threads", type=_positive_int, default=4, help="threads per process (default 4)"
+        "--threads",
+        type=_positive_int,
+        default=16,
+        help="request threads per process (default 16; concurrent submits share a commit)",
     )
     _add_submit_args(command("submit", _submit, "submit a job; prints it as JSON"))
     get = command("get", _get, "print one job as JSON")

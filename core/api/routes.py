@@ -5,6 +5,7 @@ from typing import Any
 
 from core.api.http import HttpError, HttpRequest, HttpResponse
 from core.backends import LocalBackend
+from core.coalesce import SubmitCoalescer
 from core.config import Settings
 from core.errors import ValidationError
 from core.service import JobService
@@ -20,13 +21,14 @@ class JobRoutes:
         self.service = service
         self.settings = settings
         self._engine = LocalBackend(service)  # the reads and redrive the CLI shares
+        self._submitter = SubmitCoalescer(service)
 
     def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
         job = parse_new_job(body, self.settings, request.header("Idempotency-Key"))
         job = replace(job, request_id=request.request_id)
         self._admit(1)
-        stored = self.service.submit(job)
+        stored = self._submitter.submit(job)
         return HttpResponse.json(201 if stored.created else 200, stored.to_dict()).logged(
             job_id=str(stored.id), queue=stored.queue, type=stored.type, replayed=not stored.created
         )
