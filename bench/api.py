@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.core import TASKENGINE, fresh_target, machine
+from bench.open_loop import open_loop
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -59,7 +60,9 @@ def _lua(folder: Path, name: str, body: Any) -> str:
     return str(path)
 
 
-def run(workers: int, threads: int, connections: int, seconds: float, batch: int) -> dict[str, Any]:
+def run(
+    workers: int, threads: int, connections: int, seconds: float, batch: int, rate: float
+) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="te-bench-api-"))
     try:
         with fresh_target() as target:
@@ -92,6 +95,9 @@ def run(workers: int, threads: int, connections: int, seconds: float, batch: int
                     {"jobs": [{"payload": {"type": "noop", "i": i}} for i in range(batch)]},
                 )
                 post = _wrk(f"{base}/jobs", single, connections, seconds)
+                steady = open_loop(
+                    "127.0.0.1", port, "/jobs", b'{"payload":{"type":"noop"}}', rate, seconds
+                )
                 batched = _wrk(f"{base}/jobs/batch", many, max(2, connections // 4), seconds)
                 job_id = _submit_one(base)
                 get = _wrk(f"{base}/jobs/{job_id}", None, connections, seconds)
@@ -105,6 +111,7 @@ def run(workers: int, threads: int, connections: int, seconds: float, batch: int
         "threads": threads,
         "connections": connections,
         "post_jobs": post,
+        "post_jobs_open_loop": steady,
         "get_job": get,
         "batch_jobs_per_s": round(batched["requests_per_s"] * batch, 1),
         "batch": batched,
@@ -144,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=500, help="jobs per POST /jobs/batch")
+    parser.add_argument(
+        "--rate", type=float, default=1000, help="open-loop POST /jobs arrivals per second"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("bench.api needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
@@ -151,12 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"machine": machine()}), flush=True)
     runs = []
     for index in range(args.runs):
-        runs.append(run(args.workers, args.threads, args.connections, args.seconds, args.batch))
+        runs.append(
+            run(args.workers, args.threads, args.connections, args.seconds, args.batch, args.rate)
+        )
         print(json.dumps({"run": index + 1, **runs[-1]}), flush=True)
     summary = {
         "post_jobs_per_s_median": statistics.median(r["post_jobs"]["requests_per_s"] for r in runs),
         "post_jobs_p99_ms_median": statistics.median(
             r["post_jobs"]["latency_ms"].get("99", 0) for r in runs
+        ),
+        "open_loop_p99_ms_median": statistics.median(
+            r["post_jobs_open_loop"]["latency_ms"]["99"] for r in runs
         ),
         "get_job_per_s_median": statistics.median(r["get_job"]["requests_per_s"] for r in runs),
         "batch_jobs_per_s_median": statistics.median(r["batch_jobs_per_s"] for r in runs),
