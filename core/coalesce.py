@@ -40,11 +40,13 @@ class SubmitCoalescer:
                     batch.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
+            # Nothing may escape this loop: a dead flusher would hang every submit.
             try:
                 stored = self.service.submit_batch([job for job, _ in batch])
+                answers = list(zip((done for _, done in batch), stored, strict=True))
             except BaseException as exc:  # every waiting request gets the failure
                 for _, done in batch:
                     done.set_exception(exc)
-            else:
-                for (_, done), job in zip(batch, stored, strict=True):
-                    done.set_result(job)
+                continue
+            for done, job in answers:
+                done.set_result(job)

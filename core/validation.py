@@ -72,8 +72,14 @@ def parse_limit(raw: Any, default: int, maximum: int, what: str = "limit") -> in
     return value
 
 
-def parse_new_job(item: Any, settings: Settings, idempotency_key: str | None = None) -> NewJob:
-    """Validate one submit item: ``{"payload": {"type": ...}, "queue"?, ...}``."""
+def parse_new_job(
+    item: Any,
+    settings: Settings,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+) -> NewJob:
+    """Validate one submit item: ``{"payload": {"type": ...}, "queue"?, ...}``.
+    ``request_id`` is the submitting HTTP request's, kept with the job for its logs."""
     if not isinstance(item, dict):
         raise ValidationError(f"a job must be a JSON object, not {_json_kind(item)}")
     unknown = sorted(set(item) - _SUBMIT_FIELDS)
@@ -100,6 +106,7 @@ def parse_new_job(item: Any, settings: Settings, idempotency_key: str | None = N
         max_attempts=_parse_max_attempts(item.get("max_attempts"), settings.max_attempts),
         delay_seconds=_parse_delay(item.get("delay_seconds"), settings.max_delay_seconds),
         idempotency_key=key,
+        request_id=request_id,
     )
 
 

@@ -1,6 +1,5 @@
 """What each route does: parse the request, call the job service, shape the answer."""
 
-from dataclasses import replace
 from typing import Any
 
 from core.api.http import HttpError, HttpRequest, HttpResponse
@@ -25,8 +24,9 @@ class JobRoutes:
 
     def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
-        job = parse_new_job(body, self.settings, request.header("Idempotency-Key"))
-        job = replace(job, request_id=request.request_id)
+        job = parse_new_job(
+            body, self.settings, request.header("Idempotency-Key"), request.request_id
+        )
         self._admit(1)
         stored = self._submitter.submit(job)
         return HttpResponse.json(201 if stored.created else 200, stored.to_dict()).logged(
@@ -44,10 +44,7 @@ class JobRoutes:
             raise ValidationError(
                 f"a batch may hold at most {self.settings.max_batch} jobs, got {len(items)}"
             )
-        jobs = [
-            replace(_item(i, item, self.settings), request_id=request.request_id)
-            for i, item in enumerate(items)
-        ]
+        jobs = [_item(i, item, self.settings, request.request_id) for i, item in enumerate(items)]
         self._admit(len(jobs))
         stored = self.service.submit_batch(jobs)
         status = 201 if any(j.created for j in stored) else 200
@@ -117,8 +114,8 @@ def _json_body(request: HttpRequest, allow_empty: bool = False) -> dict[str, Any
     return parse_json_object(request.body)
 
 
-def _item(index: int, item: Any, settings: Settings) -> Any:
+def _item(index: int, item: Any, settings: Settings, request_id: str) -> Any:
     try:
-        return parse_new_job(item, settings)
+        return parse_new_job(item, settings, request_id=request_id)
     except ValidationError as exc:
         raise ValidationError(f"jobs[{index}]: {exc}") from None
