@@ -81,9 +81,9 @@ def _print(value: Any) -> None:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.config import require_urls
     from core.db import connect
     from core.migrate import apply_migrations
-    from core.runtime import require_urls
 
     database_url, _ = require_urls(settings)
     conn = connect(database_url, "taskengine-migrate")
@@ -162,9 +162,10 @@ def _queues_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from core.config import require_urls
     from core.pgstore import PgStore
     from core.reconcile import Reconciler
-    from core.runtime import open_dispatch, require_urls
+    from core.runtime import open_dispatch
 
     database_url, _ = require_urls(settings)
     reconciler = Reconciler(PgStore(database_url, "taskengine-reconcile"), open_dispatch(settings))

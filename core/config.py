@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "load_settings", "require_urls"]
 
 
 class ConfigError(Exception):
@@ -199,6 +199,33 @@ class Settings:
     api_port: int = _setting(
         "TASKENGINE_API_PORT", "8080", _int_between(1, 65535), "Port of `taskengine api`."
     )
+    process_function: str | None = _setting(
+        "TASKENGINE_PROCESS_FUNCTION",
+        "",
+        _optional_url,
+        "Lambda: the `process` function that `submit` invokes asynchronously with the ids "
+        "it created. Unset: no nudge; the schedule drains the queues.",
+    )
+    lambda_endpoint_url: str | None = _setting(
+        "TASKENGINE_LAMBDA_ENDPOINT_URL",
+        "",
+        _optional_url,
+        "Lambda: the Invoke API `submit` nudges `process` through (the local runtime or "
+        "LocalStack). Unset: AWS's own endpoint.",
+    )
+    process_concurrency: int = _setting(
+        "TASKENGINE_PROCESS_CONCURRENCY",
+        "16",
+        _int_between(1, 1000),
+        "Lambda: threads one `process` invocation runs jobs on (also its claim size).",
+    )
+    drain_margin_seconds: float = _setting(
+        "TASKENGINE_DRAIN_MARGIN_SECONDS",
+        "10",
+        _non_negative_float,
+        "Lambda: a drain claims no new batch once its invocation has less time left than "
+        "this; an unfinished batch's leases expire and it runs again.",
+    )
     log_level: str = _setting(
         "TASKENGINE_LOG_LEVEL", "INFO", _log_level, "Log level of the JSON logs."
     )
@@ -239,3 +266,21 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: the README table and `--help`."""
     return [(f.metadata["env"], f.metadata["default"], f.metadata["doc"]) for f in fields(Settings)]
+
+
+def require_urls(settings: Settings) -> tuple[str, str]:
+    missing = [
+        name
+        for name, value in (
+            ("DATABASE_URL", settings.database_url),
+            ("REDIS_URL", settings.redis_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} not set: point them at PostgreSQL and Redis, "
+            "or run `taskengine dev` for embedded ones"
+        )
+    assert settings.database_url and settings.redis_url
+    return settings.database_url, settings.redis_url

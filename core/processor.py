@@ -78,6 +78,22 @@ class Processor:
         if len(jobs) < len(offered):
             taken = {job.id for job in jobs}
             self._drop_stale({i: q for i, q in offered.items() if i not in taken})
+        return self._batch(jobs, next_due, left)
+
+    def claim_ids(self, ids: Sequence[UUID]) -> Batch:
+        """Claim these jobs by id, wherever Redis holds them (an explicit batch, or the
+        ids a submit nudged the Lambda ``process`` function with). Ids that are not
+        due, already running or finished are left alone."""
+        jobs = self.store.claim(list(dict.fromkeys(ids)), self.settings.lease_seconds)
+        deadline = now_ms() + int(self.settings.lease_seconds * 1000)
+        by_queue: dict[str, list[Placement]] = defaultdict(list)
+        for job in jobs:
+            by_queue[job.queue].append(Placement(job.id, "i", deadline))
+        # Moved in flight, so no worker pops them; PostgreSQL already decided.
+        self.dispatch.place_many(by_queue)
+        return self._batch(jobs, None, 0)
+
+    def _batch(self, jobs: list[Job], next_due: int | None, left: int) -> Batch:
         runnable = [job for job in jobs if job.attempts_left >= 0]
         exhausted = [(_lost_last_attempt(job), job) for job in jobs if job.attempts_left < 0]
         self._observe_starts(runnable)

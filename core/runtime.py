@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from core.config import ConfigError, Settings, load_settings
+from core.config import Settings, load_settings, require_urls
 from core.dispatch import Dispatch
 from core.health import Check, readiness
 from core.logs import get_logger
@@ -26,24 +26,6 @@ __all__ = ["build_registry", "open_dispatch", "open_service", "run_worker_comman
 log = get_logger()
 
 _STALE_LOOP_SECONDS = 30.0
-
-
-def require_urls(settings: Settings) -> tuple[str, str]:
-    missing = [
-        name
-        for name, value in (
-            ("DATABASE_URL", settings.database_url),
-            ("REDIS_URL", settings.redis_url),
-        )
-        if not value
-    ]
-    if missing:
-        raise ConfigError(
-            f"{' and '.join(missing)} not set: point them at PostgreSQL and Redis, "
-            "or run `taskengine dev` for embedded ones"
-        )
-    assert settings.database_url and settings.redis_url
-    return settings.database_url, settings.redis_url
 
 
 def build_registry(settings: Settings) -> Registry:

@@ -59,9 +59,10 @@ class Api:
         ready: Callable[[], Check],
         render_metrics: Callable[[], tuple[bytes, str]],
         openapi: Callable[[], dict[str, object]],
+        group_commit: bool = True,
     ) -> None:
         self.settings = settings
-        jobs = JobRoutes(service, settings)
+        jobs = JobRoutes(service, settings, group_commit)
         self.routes = [
             Route("POST", "/jobs", jobs.submit),
             Route("POST", "/jobs/batch", jobs.submit_batch),

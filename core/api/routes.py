@@ -16,11 +16,11 @@ __all__ = ["JobRoutes"]
 class JobRoutes:
     """The job routes over one JobService. ``params`` are the path's {placeholders}."""
 
-    def __init__(self, service: JobService, settings: Settings) -> None:
+    def __init__(self, service: JobService, settings: Settings, group_commit: bool = True) -> None:
         self.service = service
         self.settings = settings
         self._engine = LocalBackend(service)  # the reads and redrive the CLI shares
-        self._submitter = SubmitCoalescer(service)
+        self._submit_one = SubmitCoalescer(service).submit if group_commit else service.submit
 
     def submit(self, request: HttpRequest, params: dict[str, str]) -> HttpResponse:
         body = _json_body(request)
@@ -28,7 +28,7 @@ class JobRoutes:
             body, self.settings, request.header("Idempotency-Key"), request.request_id
         )
         self._admit(1)
-        stored = self._submitter.submit(job)
+        stored = self._submit_one(job)
         return HttpResponse.json(201 if stored.created else 200, stored.to_dict()).logged(
             job_id=str(stored.id), queue=stored.queue, type=stored.type, replayed=not stored.created
         )

@@ -15,38 +15,12 @@ from typing import Any
 from granian import Granian
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
-from core.api.app import Api
-from core.api.openapi import openapi_document
+from core.api.build import build_api
 from core.api.wsgi import wsgi_app
-from core.config import Settings, load_settings
-from core.dispatch import Dispatch
-from core.health import readiness
-from core.metrics import QueueDepthCollector
-from core.pgstore import ThreadLocalPgStore
-from core.runtime import require_urls
-from core.service import JobService
+from core.config import Settings, load_settings, require_urls
 
-__all__ = ["build_api", "run_api"]
-
-
-def build_api(settings: Settings) -> Api:
-    database_url, redis_url = require_urls(settings)
-    dispatch = Dispatch(redis_url, settings.redis_prefix)
-    store = ThreadLocalPgStore(database_url, "taskengine-api")
-    service = JobService(store, dispatch, settings)
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    registry.register(QueueDepthCollector(lambda: dispatch.depths(dispatch.queues())))
-    document = openapi_document(settings)
-    return Api(
-        service,
-        settings,
-        ready=lambda: readiness(database_url, redis_url),
-        render_metrics=lambda: (generate_latest(registry), CONTENT_TYPE_LATEST),
-        openapi=lambda: document,
-    )
+__all__ = ["run_api", "wsgi_from_environment"]
 
 
 def wsgi_from_environment() -> Any:
