@@ -193,6 +193,12 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     return run_dev(settings, args.processes, args.concurrency, args.metrics_port, args.api_port)
 
 
+def _lambda_local(args: argparse.Namespace, settings: Settings) -> int:
+    from lambda_local.main import run
+
+    return run(args)
+
+
 def _backend(settings: Settings) -> Any:
     """The engine itself, or the HTTP API when TASKENGINE_URL (or --url) names one."""
     from core.backends import open_backend
@@ -288,7 +294,21 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--concurrency", type=_positive_int, default=10, help="threads per process")
     dev.add_argument("--metrics-port", type=_port, default=9091, help="worker metrics port")
     dev.add_argument("--api-port", type=_port, default=8080, help="HTTP API port (0: no API)")
+    _add_lambda_local_args(
+        command(
+            "lambda-local",
+            _lambda_local,
+            "the Lambda functions as real execution environments without Docker: "
+            "API Gateway, Invoke API and schedule (needs the lambda-local extra)",
+        )
+    )
     return parser
+
+
+def _add_lambda_local_args(p: argparse.ArgumentParser) -> None:
+    from lambda_local.options import add_arguments
+
+    add_arguments(p)
 
 
 def _add_worker_args(p: argparse.ArgumentParser) -> None:

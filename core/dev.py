@@ -1,9 +1,11 @@
 """``taskengine dev``: a working system in one command on a fresh machine."""
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from core.config import ConfigError, Settings
 from core.db import connect
@@ -12,18 +14,19 @@ from core.migrate import apply_migrations
 from core.runtime import run_worker_command
 from core.worker import WorkerOptions
 
-__all__ = ["run_dev"]
+__all__ = ["local_services", "run_dev"]
 
 
-def run_dev(
-    settings: Settings, processes: int, concurrency: int, metrics_port: int, api_port: int
-) -> int:
+@contextlib.contextmanager
+def local_services(settings: Settings) -> Iterator[Settings]:
+    """PostgreSQL and Redis for a local run: the configured ones, or embedded ones
+    when neither URL is set (their URLs go into os.environ for child processes);
+    migrated either way. Yields the settings with both URLs."""
     servers: EmbeddedServers | None = None
     if not settings.database_url and not settings.redis_url:
         servers = EmbeddedServers(settings.data_dir)
         print(f"starting embedded PostgreSQL and Redis in {servers.data_dir} ...", file=sys.stderr)
         database_url, redis_url = servers.start()
-        # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = database_url, redis_url
         settings = dataclasses.replace(settings, database_url=database_url, redis_url=redis_url)
     elif not settings.database_url or not settings.redis_url:
@@ -35,6 +38,16 @@ def run_dev(
             apply_migrations(conn)
         finally:
             conn.close()
+        yield settings
+    finally:
+        if servers is not None:
+            servers.stop()
+
+
+def run_dev(
+    settings: Settings, processes: int, concurrency: int, metrics_port: int, api_port: int
+) -> int:
+    with local_services(settings) as settings:
         api = _start_api(api_port) if api_port else None
         _banner(settings, metrics_port, api_port)
         options = WorkerOptions(queues=(settings.default_queue,), concurrency=concurrency)
@@ -44,9 +57,6 @@ def run_dev(
             if api is not None:
                 api.terminate()
                 api.wait(30)
-    finally:
-        if servers is not None:
-            servers.stop()
 
 
 def _start_api(port: int) -> "subprocess.Popen[bytes]":

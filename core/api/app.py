@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from core import metrics
 from core.api.http import HttpError, HttpRequest, HttpResponse, error_body
+from core.api.paths import literal_parts, match_path
 from core.api.routes import JobRoutes
 from core.config import Settings
 from core.errors import ConflictError, NotFoundError, ValidationError
@@ -33,22 +34,10 @@ class Route:
 
     @property
     def literal_parts(self) -> int:
-        """How specific the route is: /jobs/batch beats /jobs/{id} for "batch"."""
-        return sum(not part.startswith("{") for part in self.path.strip("/").split("/"))
+        return literal_parts(self.path)
 
     def match(self, path: str) -> dict[str, str] | None:
-        want, got = self.path.strip("/").split("/"), path.strip("/").split("/")
-        if len(want) != len(got):
-            return None
-        params = {}
-        for pattern, part in zip(want, got, strict=True):
-            if pattern.startswith("{"):
-                if not part:
-                    return None
-                params[pattern[1:-1]] = part
-            elif pattern != part:
-                return None
-        return params
+        return match_path(self.path, path)
 
 
 class Api:

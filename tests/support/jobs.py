@@ -30,3 +30,12 @@ def count(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
         time.sleep(sleep_ms / 1000)
     runs = _client().hincrby(executions_key(os.environ["TASKENGINE_REDIS_PREFIX"]), str(ctx.id), 1)
     return {"runs": int(runs)}
+
+
+@job("slow_first")
+def slow_first(payload: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+    """Sleeps ``sleep_ms`` on its first attempt only: a job that outlives the
+    invocation (or worker) that first runs it, and then completes."""
+    if ctx.attempt == 1:
+        time.sleep(payload.get("sleep_ms", 0) / 1000)
+    return {"attempt": ctx.attempt}
