@@ -18,7 +18,14 @@ import yaml
 from core.api.paths import literal_parts, match_path
 from core.config import ConfigError
 
-__all__ = ["ApiRoute", "FunctionSpec", "Template", "TemplateError", "load_template"]
+__all__ = [
+    "ApiRoute",
+    "FunctionSpec",
+    "Template",
+    "TemplateError",
+    "cfn_yaml_loader",
+    "load_template",
+]
 
 
 class TemplateError(ConfigError):
@@ -86,6 +93,12 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 
 
 _Loader.add_multi_constructor("!", _intrinsic)
+
+
+def cfn_yaml_loader() -> type[yaml.SafeLoader]:
+    """A YAML loader for CloudFormation templates (short tags become long-form)."""
+    return _Loader
+
 
 _RATE = re.compile(r"^rate\((\d+)\s+(second|minute|hour|day)s?\)$")
 _UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}

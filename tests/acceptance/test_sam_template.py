@@ -39,6 +39,14 @@ def test_the_template_passes_sam_validate_with_cfn_lint() -> None:
     assert "valid SAM Template" in done.stdout + done.stderr
 
 
+def test_the_template_passes_cfn_lint_on_its_own() -> None:
+    cfn_lint = str(Path(sys.executable).parent / "cfn-lint")
+    done = subprocess.run(
+        [cfn_lint, str(ROOT / "template.yaml")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.timeout(600)
 def test_sam_build_needs_no_container(tmp_path: Path) -> None:
     build = tmp_path / "build"
