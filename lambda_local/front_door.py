@@ -11,10 +11,10 @@ import base64
 import json
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from lambda_local.http_base import Handler, RuntimeServer
 from lambda_local.runtime import LocalLambda
 from lambda_local.template import ApiRoute
 
@@ -80,70 +80,33 @@ def _body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode(), True
 
 
-class FrontDoor(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FrontDoor(RuntimeServer):
     def __init__(self, host: str, port: int, runtime: LocalLambda) -> None:
-        self.runtime = runtime
-        super().__init__((host, port), _Handler)
+        super().__init__(host, port, runtime, _Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: FrontDoor
-
+class _Handler(Handler):
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         runtime = self.server.runtime
-        path = unquote(urlsplit(self.path).path)
-        found = runtime.template.route(self.command, path)
+        found = runtime.template.route(self.command, unquote(urlsplit(self.path).path))
         if found is None:
-            return self._answer(
-                403,
-                {
-                    "Content-Type": "application/json",
-                    "x-amzn-ErrorType": "MissingAuthenticationTokenException",
-                },
-                b'{"message":"Missing Authentication Token"}',
+            return self.answer(
+                403, _NO_ROUTE_HEADERS, b'{"message":"Missing Authentication Token"}'
             )
         route, params = found
+        headers = list(self.headers.items())
         event = proxy_event(
-            self.command,
-            self.path,
-            list(self.headers.items()),
-            body,
-            route,
-            params,
-            self.client_address[0],
+            self.command, self.path, headers, body, route, params, self.client_address[0]
         )
         try:
             result = runtime.invoke(route.function, json.dumps(event).encode())
             answer = None if result.error else json.loads(result.payload)
-            status, headers, out = _from_proxy(answer)
+            self.answer(*_from_proxy(answer))
         except Exception:  # the function failed, or answered what API Gateway rejects
-            status, headers, out = (
-                502,
-                {"Content-Type": "application/json"},
-                b'{"message": "Internal server error"}',
-            )
-        self._answer(status, headers, out)
+            self.answer(502, _JSON, b'{"message": "Internal server error"}')
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the functions log every request themselves
 
 
 def _from_proxy(answer: Any) -> tuple[int, dict[str, str], bytes]:

@@ -6,10 +6,9 @@ RequestResponse (the default), Event (202, run later) or DryRun (204).
 
 import json
 import re
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import unquote
 
+from lambda_local.http_base import Handler, RuntimeServer
 from lambda_local.runtime import LocalLambda, UnknownFunction
 
 __all__ = ["InvokeApi"]
@@ -17,22 +16,14 @@ __all__ = ["InvokeApi"]
 _INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
 
-class InvokeApi(ThreadingHTTPServer):
-    daemon_threads = True
-
+class InvokeApi(RuntimeServer):
     def __init__(self, host: str, port: int, runtime: LocalLambda) -> None:
-        self.runtime = runtime
-        super().__init__((host, port), _Handler)
+        super().__init__(host, port, runtime, _Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: InvokeApi
-
+class _Handler(Handler):
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        payload = self.rfile.read(length) if length else b"{}"
+        payload = self.read_body() or b"{}"
         match = _INVOKE.match(self.path.split("?", 1)[0])
         if not match:
             return self._error(404, "UnknownOperationException", f"no route {self.path}")
@@ -49,36 +40,25 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "InvalidRequestContentException", "payload is not JSON")
         kind = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         if kind == "DryRun":
-            return self._send(204, b"", {})
+            return self.answer(204, {}, b"")
         if kind == "Event":
             runtime.invoke_async(name, payload)
-            return self._send(202, b"", {})
+            return self.answer(202, {}, b"")
         if kind != "RequestResponse":
             return self._error(400, "InvalidParameterValueException", f"invocation type {kind}")
         result = runtime.invoke(name, payload)
         headers = {"X-Amz-Executed-Version": "$LATEST", "Content-Type": "application/json"}
         if result.error:
             headers["X-Amz-Function-Error"] = result.error
-        self._send(200, result.payload, headers)
+        self.answer(200, headers, result.payload)
 
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/stats":
             body = json.dumps(self.server.runtime.stats()).encode()
-            return self._send(200, body, {"Content-Type": "application/json"})
+            return self.answer(200, {"Content-Type": "application/json"}, body)
         self._error(404, "UnknownOperationException", f"no route {self.path}")
 
     def _error(self, status: int, kind: str, message: str) -> None:
         body = json.dumps({"Type": "User", "message": message}).encode()
         # botocore reads the error code from this header (rest-json protocol).
-        self._send(status, body, {"Content-Type": "application/json", "x-amzn-ErrorType": kind})
-
-    def _send(self, status: int, body: bytes, headers: dict[str, Any]) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, str(value))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # every invocation is in the runtime's record
+        self.answer(status, {"Content-Type": "application/json", "x-amzn-ErrorType": kind}, body)
