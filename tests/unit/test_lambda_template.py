@@ -38,6 +38,18 @@ def test_every_route_of_the_container_api_is_in_the_template() -> None:
     assert documented == {(r.method, r.path) for r in template.routes}
 
 
+def test_the_api_router_serves_exactly_the_templates_routes() -> None:
+    from core.api.app import Api
+    from core.config import load_settings
+    from core.service import JobService
+
+    settings = load_settings({})
+    service = JobService(None, None, settings)  # type: ignore[arg-type]  # routes only
+    api = Api(service, settings, lambda: None, lambda: (b"", ""), dict, group_commit=False)  # type: ignore[arg-type,return-value]
+    template = load_template(ROOT / "template.yaml", URLS)
+    assert {(r.method, r.path) for r in api.routes} == {(r.method, r.path) for r in template.routes}
+
+
 def test_functions_get_their_settings_from_parameters_and_conditions() -> None:
     template = load_template(
         ROOT / "template.yaml", {**URLS, "ProcessTimeout": "42", "RedisPrefix": "px"}
