@@ -40,6 +40,7 @@ from bench.core import (
 )
 from core.validation import parse_new_job
 from lambda_local.environment import ExecutionEnvironment, find_emulator
+from lambda_local.runtime import percentiles
 from lambda_local.template import FunctionSpec, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +99,8 @@ def cold_starts(fresh: int) -> dict[str, Any]:
                 firsts.append((time.monotonic() - started) * 1000)
             out[name] = {
                 "environments": fresh,
-                "init_ms": _summary(inits),
-                "spawn_to_first_answer_ms": _summary(firsts),
+                "init_ms": percentiles(inits),
+                "spawn_to_first_answer_ms": percentiles(firsts),
                 "imports_ms": import_breakdown(MODULES[name]),
             }
     return out
@@ -171,7 +172,7 @@ def warm_get(requests: int) -> dict[str, Any]:
                 process.wait(30)
 
 
-def _sequential(port: int, path: str, requests: int) -> dict[str, float]:
+def _sequential(port: int, path: str, requests: int) -> dict[str, float] | None:
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -198,7 +199,7 @@ def _sequential(port: int, path: str, requests: int) -> dict[str, float]:
         times.append((time.perf_counter() - started) * 1000)
         assert response.status == 200
     conn.close()
-    return _summary(times)
+    return percentiles(times)
 
 
 def drain_worker(jobs: int, concurrency: int) -> dict[str, Any]:
@@ -231,17 +232,6 @@ def drain_process(jobs: int, concurrency: int) -> dict[str, Any]:
         finally:
             env.stop()
         return {**_timing(service), "invocations": invocations}
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    ordered = sorted(values)
-    return {
-        "p50": round(statistics.median(ordered), 2),
-        "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
-        "max": round(ordered[-1], 2),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

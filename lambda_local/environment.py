@@ -209,7 +209,11 @@ class ExecutionEnvironment:
 
 def _error_of(body: bytes) -> str | None:
     """The emulator answers 200 whatever happened: an error is a body holding
-    errorMessage and errorType (Lambda adds X-Amz-Function-Error for those)."""
+    errorMessage and errorType (Lambda adds X-Amz-Function-Error for those).
+    Most answers never mention errorType: they are not parsed here (the front
+    door parses them once, for the HTTP response)."""
+    if b'"errorType"' not in body:
+        return None
     try:
         value = json.loads(body)
     except ValueError:

@@ -15,7 +15,7 @@ from lambda_local.environment import ExecutionEnvironment, Invocation, find_emul
 from lambda_local.pool import FunctionPool
 from lambda_local.template import FunctionSpec, Template
 
-__all__ = ["LocalLambda", "Record", "UnknownFunction"]
+__all__ = ["LocalLambda", "Record", "UnknownFunction", "percentiles"]
 
 
 class UnknownFunction(KeyError):
@@ -122,8 +122,8 @@ class LocalLambda:
                 "errors": sum(r.error is not None for r in mine),
                 "cold_starts": sum(r.cold for r in mine),
                 "environments": pool.size,
-                "init_ms": _percentiles(inits),
-                "warm_duration_ms": _percentiles(warm),
+                "init_ms": percentiles(inits),
+                "warm_duration_ms": percentiles(warm),
             }
         return out
 
@@ -139,7 +139,8 @@ class LocalLambda:
             pool.close()
 
 
-def _percentiles(values: list[float]) -> dict[str, float] | None:
+def percentiles(values: list[float]) -> dict[str, float] | None:
+    """p50, p95 and max, rounded to 0.01; None for no values."""
     if not values:
         return None
     ordered = sorted(values)

@@ -167,7 +167,7 @@ class _Resolver:
                 raise TemplateError(f"parameter {name} has no default: give it a value")
             if spec.get("Type") == "CommaDelimitedList" and isinstance(self.parameters[name], str):
                 raw = self.parameters[name]
-                self.parameters[name] = [part for part in raw.split(",")] if raw else [""]
+                self.parameters[name] = raw.split(",")  # "" -> [""], as CloudFormation has it
         self.conditions = doc.get("Conditions") or {}
         self.resources = doc.get("Resources") or {}
 
