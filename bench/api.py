@@ -11,7 +11,6 @@ import argparse
 import json
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.core import TASKENGINE, fresh_target, machine
 from bench.open_loop import open_loop
+from bench.target import TASKENGINE, free_port, fresh_target, machine
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -43,12 +42,6 @@ def _wrk(url: str, script: str | None, connections: int, seconds: float) -> dict
         "latency_ms": latency,
         "non_2xx": int(errors.group(1)) if errors else 0,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _lua(folder: Path, name: str, body: Any) -> str:

@@ -12,87 +12,22 @@ as a summary of medians.
 
 import argparse
 import json
-import os
-import platform
 import resource
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from core.config import Settings, load_settings
-from core.db import connect
+from bench.target import TASKENGINE, Target, fresh_target, machine
 from core.dispatch import Dispatch
-from core.embedded import EmbeddedServers
-from core.migrate import apply_migrations
 from core.pgstore import PgStore
 from core.service import JobService
 from core.validation import parse_new_job
-
-TASKENGINE = str(Path(sys.executable).parent / "taskengine")
-
-
-@dataclass
-class Target:
-    database_url: str
-    redis_url: str
-    prefix: str
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "TASKENGINE_REDIS_PREFIX": self.prefix,
-            "TASKENGINE_METRICS_PORT": "0",
-            "TASKENGINE_LOG_LEVEL": "WARNING",
-            **extra,
-        }
-
-    def settings(self) -> Settings:
-        return load_settings(
-            {}, database_url=self.database_url, redis_url=self.redis_url, redis_prefix=self.prefix
-        )
-
-
-@contextmanager
-def fresh_target() -> Iterator[Target]:
-    """A new database and Redis prefix on the configured (or embedded) servers."""
-    base_db, base_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    servers = None
-    if not base_db or not base_redis:
-        servers = EmbeddedServers(tempfile.mkdtemp(prefix="te-bench-"), persistent=False)
-        base_db, base_redis = servers.start()
-    name = f"te_bench_{uuid.uuid4().hex[:10]}"
-    admin = connect(base_db, "taskengine-bench")
-    admin.run(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(base_db)._replace(path=f"/{name}"))
-    conn = connect(url)
-    apply_migrations(conn)
-    conn.close()
-    target = Target(url, base_redis, f"bench{uuid.uuid4().hex[:8]}")
-    try:
-        yield target
-    finally:
-        dispatch = Dispatch(base_redis, target.prefix)
-        keys = list(dispatch.client.scan_iter(f"{target.prefix}:*", count=1000))
-        if keys:
-            dispatch.client.delete(*keys)
-        dispatch.close()
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-        if servers:
-            servers.stop()
 
 
 def _service(target: Target) -> JobService:
@@ -222,7 +157,9 @@ def run_steady(
         for s in services:  # warm connections and prepared statements
             s.submit(parse_new_job({"payload": {"type": "noop", "warmup": True}}, s.settings))
         _wait_all_completed(services[0], submitters, timeout=30)
-        services[0].store.conn.run("DELETE FROM jobs")
+        store = services[0].store
+        assert isinstance(store, PgStore)
+        store.conn.run("DELETE FROM jobs")
         start = time.perf_counter() + 0.2
         lateness: list[float] = []
 
@@ -257,21 +194,6 @@ def run_steady(
         "enqueue_to_start_ms": timing["start_latency_ms"],
         "submit_lateness_p99_ms": round(statistics.quantiles(lateness, n=100)[98] * 1000, 2),
         "completed": timing["completed"],
-    }
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "kernel": platform.release(),
     }
 
 

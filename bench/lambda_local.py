@@ -26,18 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.api import free_port
-from bench.core import (
-    TASKENGINE,
-    Target,
-    _service,
-    _submit_backlog,
-    _timing,
-    _wait_all_completed,
-    _worker,
-    fresh_target,
-    machine,
-)
+from bench.core import _service, _submit_backlog, _timing, _wait_all_completed, _worker
+from bench.target import TASKENGINE, Target, free_port, fresh_target, machine
 from core.validation import parse_new_job
 from lambda_local.environment import ExecutionEnvironment, find_emulator
 from lambda_local.runtime import percentiles

@@ -12,6 +12,7 @@ Errors come back as the exceptions the service itself raises: ValidationError
 import http.client
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -87,6 +88,18 @@ class Client:
     def list_jobs(self, **filters: Any) -> dict[str, Any]:
         """A page: filters status, queue, type, limit, cursor."""
         return dict(self._call("GET", "/jobs" + _query(filters)))
+
+    def iter_jobs(self, page_size: int = 1000, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every job the filters select, newest first, following `next_cursor`."""
+        cursor = None
+        while True:
+            page = self.list_jobs(
+                limit=page_size, **filters, **({"cursor": cursor} if cursor else {})
+            )
+            yield from page["jobs"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return
 
     def dlq(self, **filters: Any) -> dict[str, Any]:
         """A page of failed jobs: filters queue, type, limit, cursor."""

@@ -71,3 +71,13 @@ def test_cli_through_the_api(api: ApiServer, worker_env: dict[str, str]) -> None
     assert missing.code == 3
     via_flag = run_cli({**env, "TASKENGINE_URL": ""}, "--url", api.url, "get", job["id"])
     assert json.loads(via_flag.stdout)["id"] == job["id"]
+
+
+def test_iter_jobs_follows_every_page(api: ApiServer) -> None:
+    client = Client(api.url)
+    ids = [j["id"] for j in client.submit_batch([{"payload": {"type": "noop"}}] * 7)]
+    seen = [job["id"] for job in client.iter_jobs(page_size=3)]
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == 7
+    assert [j["id"] for j in client.iter_jobs(page_size=3, type="echo")] == []
+    client.close()

@@ -23,23 +23,12 @@ def submit_all(api: Client, items: list[dict[str, Any]], batch: int = 500) -> li
     return ids
 
 
-def all_jobs(api: Client) -> dict[str, dict[str, Any]]:
-    jobs: dict[str, dict[str, Any]] = {}
-    cursor = None
-    while True:
-        page = api.list_jobs(limit=1000, **({"cursor": cursor} if cursor else {}))
-        jobs.update((job["id"], job) for job in page["jobs"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            return jobs
-
-
 def wait_settled(api: Client, ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
     """Every job of `ids` once all are completed or failed; a job that PostgreSQL no
     longer knows, or that never settles, fails the wait."""
     deadline = time.monotonic() + timeout
     while True:
-        jobs = all_jobs(api)
+        jobs = {job["id"]: job for job in api.iter_jobs()}
         pending = [i for i in ids if jobs.get(i, {}).get("status") not in TERMINAL]
         if not pending:
             return {i: jobs[i] for i in ids}

@@ -59,3 +59,28 @@ def test_error_answers_are_failures() -> None:
     finally:
         server.shutdown()
     assert result["failures"] == 20
+
+
+def test_it_gives_up_on_arrivals_a_slow_server_cannot_take_and_keeps_bodies() -> None:
+    # One connection at 20 ms an answer takes 50/s; 200/s for 1 s falls behind, and
+    # after 0.3 s the rest is not sent rather than stretching the run.
+    server = _serve()
+    try:
+        result = open_loop(
+            "127.0.0.1",
+            server.server_port,
+            "/ok",
+            b"{}",
+            200,
+            1.0,
+            senders=1,
+            keep=True,
+            give_up_after=0.3,
+        )
+    finally:
+        server.shutdown()
+    sent = len(result["bodies"])
+    assert result["unsent"] > 100
+    assert sent + result["failures"] + result["unsent"] == 200
+    assert result["bodies"] == [b"{}"] * sent
+    assert len(result["latencies_ms"]) == len(result["sent_at"]) == sent
