@@ -30,7 +30,7 @@ from typing import Any
 from bench.figures import finish_timeline, job_figures
 from bench.lambda_local import cold_starts
 from bench.modes import LambdaLocal, Mode, mode_named
-from bench.report import medians, write_report
+from bench.report import medians, peer_medians, write_report
 from bench.scenarios import Backlog, Burst, FailureMix, Scenario, Steady, settle
 from bench.target import fresh_target, machine, python_start_ms
 from core.embedded import EmbeddedServers
@@ -43,6 +43,7 @@ FULL_MODES = [
     "lambda-nudge-c1",
     "lambda-nudge-c4",
     "lambda-nudge-c16",
+    "compose-2",
 ]
 QUICK_MODES = ["workers-1", "lambda-nudge-c4"]
 
@@ -82,7 +83,9 @@ def run_case(mode: Mode, scenario: Scenario) -> dict[str, Any]:
         wall = time.perf_counter() - started
         cpu = _children_cpu() - cpu_before
     figures = job_figures(load, jobs)
-    if mode.local and figures["processed"]:
+    # A compose stack's CPU is its containers'; a local mode's, its child processes'.
+    cpu = extra.pop("container_cpu_s", cpu if mode.local else None)
+    if cpu is not None and figures["processed"]:
         figures["cpu_s_per_1000_jobs"] = round(cpu / figures["processed"] * 1000, 3)
     return {
         "mode": mode.name,
@@ -92,6 +95,38 @@ def run_case(mode: Mode, scenario: Scenario) -> dict[str, Any]:
         "mode_figures": extra,
         "timeline": finish_timeline(load, jobs) if load.submitted_at else None,
     }
+
+
+def run_peers(picked: list[Scenario], runs: int) -> list[dict[str, Any]]:
+    """The drain and steady scenarios on each peer, on the same servers, same sizes."""
+    from bench.peers import PEERS, run_peer
+
+    done = []
+    for _ in range(runs):
+        for scenario in picked:
+            for peer in PEERS:
+                _say(f"peer {peer}: {scenario.name} ...")
+                sizes: dict[str, Any] = (
+                    {"jobs": scenario.jobs}
+                    if isinstance(scenario, Backlog)
+                    else {
+                        "rate": getattr(scenario, "rate", None),
+                        "seconds": getattr(scenario, "seconds", None),
+                    }
+                )
+                try:
+                    result = run_peer(
+                        peer,
+                        scenario.name,
+                        database_url=os.environ["DATABASE_URL"],
+                        redis_url=os.environ["REDIS_URL"],
+                        **sizes,
+                    )
+                except Exception as error:  # one peer failing is reported, not fatal
+                    result = {"peer": peer, "scenario": scenario.name, "error": str(error)[-500:]}
+                _say(f"    {result.get('processed_per_s')} jobs/s, lost {result.get('lost')}")
+                done.append(result)
+    return done
 
 
 def _versions() -> dict[str, str]:
@@ -125,6 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         choices=["drain", "steady", "burst", "failures", "io"],
         help="a scenario (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--rate", type=float, help="steady: arrivals per second (default 1,000; quick 50)"
+    )
+    parser.add_argument("--seconds", type=float, help="steady: how long (default 60; quick 4)")
+    parser.add_argument(
+        "--jobs", type=int, help="drain: backlog size (default 20,000; quick 1,000)"
+    )
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run drain and steady on Celery, RQ, arq, saq, Dramatiq and Procrastinate "
+        "(in .bench-peers/venv; default: on, off with --quick)",
+    )
     parser.add_argument("--runs", type=int, help="runs per mode and scenario (default 3; quick 1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
     args = parser.parse_args(argv)
@@ -136,6 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     chosen = scenarios(args.quick)
+    steady = chosen["steady"]
+    assert isinstance(steady, Steady)
+    steady.rate = args.rate or steady.rate
+    steady.seconds = args.seconds or steady.seconds
+    drain = chosen["drain"]
+    assert isinstance(drain, Backlog)
+    drain.jobs = args.jobs or drain.jobs
     picked = [chosen[n] for n in args.scenario or list(chosen)]
     runs = args.runs or (1 if args.quick else 3)
     if runs < 1:
@@ -153,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     total = len(modes) * len(picked) * runs
     cold: dict[str, Any] | None = None
+    peer_runs: list[dict[str, Any]] = []
     try:
         if any(isinstance(m, LambdaLocal) for m in modes):
             fresh = 2 if args.quick else 10
@@ -170,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"lost {f['lost']}, duplicated {f['duplicated']}, {result['wall_s']} s"
                     )
                     results.append(result)
+        if args.peers if args.peers is not None else not args.quick:
+            peer_runs = run_peers([s for s in picked if s.name in ("drain", "steady")], runs)
     finally:
         if servers:
             servers.stop()
@@ -185,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": [{"name": s.name, "description": s.description} for s in picked],
         "cold_start": cold,
         "summary": medians(results),
+        "peers": peer_medians(peer_runs),
         "runs": results,
     }
     page = write_report(args.out, document)

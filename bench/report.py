@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GOALS", "medians", "write_report"]
+__all__ = ["GOALS", "medians", "peer_medians", "write_report"]
 
 # (title, scenario, mode prefix, figure path, limit, "max" or "min")
 GOALS = [
@@ -57,6 +57,92 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         merged["runs"] = len(group)
         out[key] = merged
     return out
+
+
+def peer_medians(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per "scenario/peer": medians over its runs; a peer that failed keeps its error."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(f"{run['scenario']}/{run['peer']}", []).append(run)
+    out = {}
+    for key, group in groups.items():
+        good = [r for r in group if "error" not in r]
+        if not good:
+            out[key] = {"error": group[-1]["error"]}
+            continue
+        merged = _median_of(good)
+        for worst in ("lost", "duplicated"):
+            merged[worst] = max(r.get(worst) or 0 for r in good)
+        merged["runs"] = len(good)
+        out[key] = merged
+    return out
+
+
+def _best_task_engine(
+    summary: dict[str, dict[str, Any]], scenario: str
+) -> tuple[str, float] | None:
+    """The fastest task-engine mode of a scenario (processed/s)."""
+    found = [
+        (key.split("/", 1)[1], f["processed_per_s"])
+        for key, f in summary.items()
+        if key.startswith(f"{scenario}/") and f.get("processed_per_s")
+    ]
+    return max(found, key=lambda t: t[1]) if found else None
+
+
+def _peer_lines(document: dict[str, Any]) -> list[str]:
+    peers: dict[str, dict[str, Any]] = document.get("peers") or {}
+    if not peers:
+        return ["Not run (`--peers` to include them)."]
+    lines = []
+    for scenario in ("drain", "steady"):
+        rows = {k.split("/", 1)[1]: f for k, f in peers.items() if k.startswith(f"{scenario}/")}
+        if not rows:
+            continue
+        best = _best_task_engine(document["summary"], scenario)
+        head = [
+            "peer",
+            "version",
+            "processed/s",
+            "task-engine ÷ peer",
+            "enqueue→start ms p50 / p99",
+            "CPU s / 1,000 jobs",
+            "lost",
+            "duplicated",
+            "worker configuration",
+            "what it persists",
+        ]
+        lines += [f"### {scenario}", ""]
+        if best:
+            lines += [f"task-engine's fastest mode here: `{best[0]}` at {best[1]:,.1f} jobs/s.", ""]
+        lines += [_row(head), _row(["---"] * len(head))]
+        for peer, f in rows.items():
+            if "error" in f:
+                lines.append(
+                    _row([peer, "-", "failed: " + f["error"].replace("|", "/")[:200]] + ["-"] * 7)
+                )
+                continue
+            rate = f.get("processed_per_s")
+            ratio = f"{best[1] / rate:.2f}" if best and rate else "-"
+            e2s = f.get("enqueue_to_start_ms") or {}
+            lines.append(
+                _row(
+                    [
+                        peer,
+                        f.get("version", "-"),
+                        _fmt(rate),
+                        ratio,
+                        f"{_fmt(e2s.get('p50'), 2)} / {_fmt(e2s.get('p99'), 2)}",
+                        _fmt(f.get("cpu_s_per_1000_jobs"), 2),
+                        _fmt(f.get("lost")),
+                        _fmt(f.get("duplicated")),
+                        f.get("config", "-"),
+                        f.get("persists", "-"),
+                    ]
+                )
+            )
+        lines.append("")
+    return lines
 
 
 def _get(figures: dict[str, Any], *path: str) -> Any:
@@ -152,8 +238,27 @@ def _lambda_table(summary: dict[str, dict[str, Any]]) -> list[str]:
     return lines if len(lines) > 2 else []
 
 
-def _goal_lines(summary: dict[str, dict[str, Any]], cold: dict[str, Any] | None) -> list[str]:
+def _goal_lines(document: dict[str, Any]) -> list[str]:
+    summary = document["summary"]
+    cold = document.get("cold_start")
     lines = []
+    best = _best_task_engine(summary, "drain")
+    peers = [
+        (k.split("/", 1)[1], f["processed_per_s"])
+        for k, f in (document.get("peers") or {}).items()
+        if k.startswith("drain/") and f.get("processed_per_s")
+    ]
+    if best and peers:
+        fastest = max(peers, key=lambda t: t[1])
+        ratio = best[1] / fastest[1]
+        verdict = "met" if ratio >= 2 else f"MISSED: {ratio:.2f} times where 2 was the goal"
+        lines.append(
+            f"- Drain: task-engine (`{best[0]}`, {best[1]:,.0f} jobs/s, a PostgreSQL row per "
+            f"job) at least twice the fastest peer ({fastest[0]}, {fastest[1]:,.0f} jobs/s): "
+            f"{ratio:.2f} times → {verdict}."
+        )
+    else:
+        lines.append("- Drain against the fastest peer: not measured in this run (no peers).")
     for title, scenario, prefix, path, limit, kind in GOALS:
         found = [
             (key.split("/", 1)[1], _get(f, *path))
@@ -243,7 +348,7 @@ def write_report(out: Path, document: dict[str, Any]) -> Path:
         "",
         "## Goals",
         "",
-        *_goal_lines(summary, document.get("cold_start")),
+        *_goal_lines(document),
         "",
         "## Modes",
         "",
@@ -274,6 +379,7 @@ def write_report(out: Path, document: dict[str, Any]) -> Path:
         *_cold_lines(document.get("cold_start"), summary),
         "",
     ]
+    lines += ["## Peers", "", *_peer_lines(document), ""]
     lambda_lines = _lambda_table(summary)
     if lambda_lines:
         lines += [

@@ -18,8 +18,6 @@ from infra.stack import DockerUnavailable, Stack, build_local_images, compose_co
 from infra.stack import ensure_engine as start_engine
 from tests.support.procs import free_port
 
-pytestmark = pytest.mark.containers
-
 _NO_ENGINE: list[str] = []
 
 

@@ -87,6 +87,7 @@ def test_mode_names() -> None:
     lam = mode_named("lambda-nudge-c16", 2)
     assert isinstance(lam, LambdaLocal) and lam.concurrency == 16 and lam.trigger == "nudge"
     assert isinstance(mode_named("https://x.example/Prod", 2), Url)
+    assert mode_named("compose-3", 2).name == "compose-3"
     for bad in ("workers", "lambda-cron-c1", "lambda-nudge-16", "docker"):
         with pytest.raises(ValueError, match="unknown mode"):
             mode_named(bad, 2)

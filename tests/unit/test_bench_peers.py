@@ -1,0 +1,30 @@
+"""The project side of the peer benchmark: what it passes to the runner, and an
+unknown peer refused before any virtualenv is built."""
+
+from pathlib import Path
+
+import pytest
+
+import bench.peers as peers
+
+
+def test_only_given_sizes_are_passed_to_the_runner() -> None:
+    assert peers._arguments(2000, None, None, 16) == ["--jobs", "2000", "--concurrency", "16"]
+    assert peers._arguments(None, 500.0, 10.0, 8) == [
+        "--rate",
+        "500.0",
+        "--seconds",
+        "10.0",
+        "--concurrency",
+        "8",
+    ]
+
+
+def test_an_unknown_peer_is_refused_before_any_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_venv(root: Path) -> Path:
+        raise AssertionError("no virtualenv for an unknown peer")
+
+    monkeypatch.setattr(peers, "ensure_venv", no_venv)
+    with pytest.raises(ValueError, match="unknown peer 'sidekiq'"):
+        peers.run_peer("sidekiq", "drain", jobs=1, database_url="x", redis_url="y")
+    assert set(peers.PEERS) == {"celery", "rq", "arq", "saq", "dramatiq", "procrastinate"}
