@@ -15,6 +15,7 @@ fresh database and Redis prefix there), else starts embedded servers once.
 """
 
 import argparse
+import json
 import os
 import resource
 import shlex
@@ -144,7 +145,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=__doc__,
@@ -175,15 +176,19 @@ def main(argv: list[str] | None = None) -> int:
         "(in .bench-peers/venv; default: on, off with --quick)",
     )
     parser.add_argument("--runs", type=int, help="runs per mode and scenario (default 3; quick 1)")
+    parser.add_argument("--note", help="a remark printed at the top of the report")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="only write the report (and plots) again from an earlier results.json",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
-    args = parser.parse_args(argv)
-    cpus = os.cpu_count() or 1
-    try:
-        modes = [
-            mode_named(n, cpus) for n in args.mode or (QUICK_MODES if args.quick else FULL_MODES)
-        ]
-    except ValueError as error:
-        parser.error(str(error))
+    return parser
+
+
+def _picked(args: argparse.Namespace) -> list[Scenario]:
+    """The chosen scenarios, with --rate, --seconds and --jobs applied."""
     chosen = scenarios(args.quick)
     steady = chosen["steady"]
     assert isinstance(steady, Steady)
@@ -192,11 +197,54 @@ def main(argv: list[str] | None = None) -> int:
     drain = chosen["drain"]
     assert isinstance(drain, Backlog)
     drain.jobs = args.jobs or drain.jobs
-    picked = [chosen[n] for n in args.scenario or list(chosen)]
+    return [chosen[n] for n in args.scenario or list(chosen)]
+
+
+def _run_all(
+    modes: list[Mode], picked: list[Scenario], runs: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Cold starts (with a Lambda mode), every case, then the peers."""
+    found: dict[str, Any] = {"cold_start": None, "runs": [], "peer_runs": []}
+    if any(isinstance(m, LambdaLocal) for m in modes):
+        fresh = 2 if args.quick else 10
+        _say(f"cold starts: {fresh} fresh environments per function, one at a time ...")
+        found["cold_start"] = cold_starts(fresh)
+    results: list[dict[str, Any]] = found["runs"]
+    total = len(modes) * len(picked) * runs
+    for run in range(runs):
+        for scenario in picked:
+            for mode in modes:
+                step = f"[{len(results) + 1}/{total}]"
+                _say(f"{step} {scenario.name} on {mode.name} (run {run + 1}) ...")
+                result = run_case(mode, scenario)
+                f = result["figures"]
+                _say(
+                    f"    {f['processed']:,} processed at {f['processed_per_s']} jobs/s, "
+                    f"lost {f['lost']}, duplicated {f['duplicated']}, {result['wall_s']} s"
+                )
+                results.append(result)
+    if args.peers if args.peers is not None else not args.quick:
+        found["peer_runs"] = run_peers([s for s in picked if s.name in ("drain", "steady")], runs)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.render:
+        document = json.loads(args.render.read_text())
+        document["note"] = args.note or document.get("note")
+        _say(f"wrote {write_report(args.out, document)}")
+        return 0
+    try:
+        names = args.mode or (QUICK_MODES if args.quick else FULL_MODES)
+        modes = [mode_named(n, os.cpu_count() or 1) for n in names]
+    except ValueError as error:
+        parser.error(str(error))
+    picked = _picked(args)
     runs = args.runs or (1 if args.quick else 3)
     if runs < 1:
         parser.error("--runs must be at least 1")
-
     skipped = {m.name: why for m in modes if (why := m.unavailable())}
     modes = [m for m in modes if m.name not in skipped]
     servers = None
@@ -206,32 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         servers = EmbeddedServers(Path(tempfile.mkdtemp(prefix="te-bench-")), persistent=False)
         os.environ["DATABASE_URL"], os.environ["REDIS_URL"] = servers.start()
     began = time.time()
-    results: list[dict[str, Any]] = []
-    total = len(modes) * len(picked) * runs
-    cold: dict[str, Any] | None = None
-    peer_runs: list[dict[str, Any]] = []
     try:
-        if any(isinstance(m, LambdaLocal) for m in modes):
-            fresh = 2 if args.quick else 10
-            _say(f"cold starts: {fresh} fresh environments per function, one at a time ...")
-            cold = cold_starts(fresh)
-        for run in range(runs):
-            for scenario in picked:
-                for mode in modes:
-                    step = f"[{len(results) + 1}/{total}]"
-                    _say(f"{step} {scenario.name} on {mode.name} (run {run + 1}) ...")
-                    result = run_case(mode, scenario)
-                    f = result["figures"]
-                    _say(
-                        f"    {f['processed']:,} processed at {f['processed_per_s']} jobs/s, "
-                        f"lost {f['lost']}, duplicated {f['duplicated']}, {result['wall_s']} s"
-                    )
-                    results.append(result)
-        if args.peers if args.peers is not None else not args.quick:
-            peer_runs = run_peers([s for s in picked if s.name in ("drain", "steady")], runs)
+        found = _run_all(modes, picked, runs, args)
     finally:
         if servers:
             servers.stop()
+    results = found["runs"]
     document = {
         "command": "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -241,16 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         "versions": _versions(),
         "modes": [{"name": m.name, "description": m.description} for m in modes],
         "skipped": skipped,
-        "scenarios": [{"name": s.name, "description": s.description} for s in picked],
-        "cold_start": cold,
+        "scenarios": [
+            {"name": s.name, "description": s.description, "rate": getattr(s, "rate", None)}
+            for s in picked
+        ],
+        "note": args.note,
+        "cold_start": found["cold_start"],
         "summary": medians(results),
-        "peers": peer_medians(peer_runs),
+        "peers": peer_medians(found["peer_runs"]),
         "runs": results,
     }
     page = write_report(args.out, document)
     _say(f"wrote {page} ({document['duration_s']:,.0f} s)")
-    lost = sum(r["figures"]["lost"] for r in results)
-    return 1 if lost else 0
+    return 1 if sum(r["figures"]["lost"] for r in results) else 0
 
 
 if __name__ == "__main__":
