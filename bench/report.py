@@ -456,7 +456,7 @@ def _plots(out: Path, document: dict[str, Any]) -> list[Path]:
         fig.savefig(path, dpi=90)
         plt.close(fig)
         made.append(path)
-    timelines = [r for r in document["runs"] if r.get("timeline")]
+    timelines = [r for r in document["runs"] if r["scenario"] == "burst" and r.get("timeline")]
     if timelines:
         fig, axis = plt.subplots(figsize=(11, 4))
         seen = set()

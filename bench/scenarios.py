@@ -53,8 +53,10 @@ def _submit_backlog(url: str, items: list[tuple[dict[str, Any], str, int]], batc
     return load
 
 
-def _arrivals(url: str, rate: float, count: int, load: Load, offset: float = 0.0) -> None:
-    """`count` single POST /jobs at `rate` per second, open loop; into `load`."""
+def _arrivals(url: str, rate: float, count: int, load: Load, offset: float | None = None) -> None:
+    """`count` single POST /jobs at `rate` per second, open loop; into `load`. With
+    `offset` (seconds since the scenario began), each job's submission time is kept
+    for the timeline plot."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     result = open_loop(
@@ -74,7 +76,8 @@ def _arrivals(url: str, rate: float, count: int, load: Load, offset: float = 0.0
         job_id = json.loads(body)["id"]
         load.add(job_id)
         load.submit_ms.append(latency)
-        load.submitted_at[job_id] = offset + due
+        if offset is not None:
+            load.submitted_at[job_id] = offset + due
     load.refused += result["failures"]
     load.unsent += result["unsent"]
 
