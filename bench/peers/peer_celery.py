@@ -23,7 +23,10 @@ _RUN = Run.from_env()
 _PROCESSES = os.cpu_count() or 2
 _PREFETCH = 64
 
-app: Any = celery.Celery("te_peer", broker=_RUN.redis_url, set_as_current=False)
+# kombu spells a Redis Unix socket (the embedded servers') redis+socket://.
+_BROKER = _RUN.redis_url.replace("unix://", "redis+socket://", 1)
+
+app: Any = celery.Celery("te_peer", broker=_BROKER, set_as_current=False)
 app.conf.update(
     # Every key kombu writes (queue, unacked hash, bindings) carries the run id.
     broker_transport_options={"global_keyprefix": _RUN.key_prefix},

@@ -9,7 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import saq  # type: ignore[import-not-found]
+from saq.queue.redis import RedisQueue  # type: ignore[import-not-found]
 
 from bench.peers.adapter import AsyncClient, Peer, WorkerPlan
 from bench.peers.naming import Run
@@ -23,8 +23,14 @@ async def noop(ctx: dict[str, Any], *, ref: str, enqueued: float) -> None:
     await record_async(ref, enqueued, time.time())
 
 
+def _queue() -> Any:
+    # RedisQueue.from_url takes whatever redis-py does (unix:// included, which the
+    # embedded servers use); saq.Queue.from_url accepts only redis:// and rediss://.
+    return RedisQueue.from_url(_RUN.redis_url, name=_RUN.queue)
+
+
 settings = {
-    "queue": saq.Queue.from_url(_RUN.redis_url, name=_RUN.queue),
+    "queue": _queue(),
     "functions": [noop],
     "concurrency": _RUN.concurrency,
 }
@@ -47,7 +53,7 @@ class _Client:
 
 
 async def _client() -> AsyncClient:
-    queue = saq.Queue.from_url(_RUN.redis_url, name=_RUN.queue)
+    queue = _queue()
     await queue.connect()
     return _Client(queue)
 
