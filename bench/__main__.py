@@ -22,6 +22,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from importlib import metadata
@@ -31,6 +32,7 @@ from typing import Any
 from bench.figures import finish_timeline, job_figures
 from bench.lambda_local import cold_starts
 from bench.modes import LambdaLocal, Mode, mode_named
+from bench.peers import PEERS
 from bench.report import medians, peer_medians, write_report
 from bench.scenarios import Backlog, Burst, FailureMix, Scenario, Steady, settle
 from bench.target import fresh_target, machine, python_start_ms
@@ -98,14 +100,14 @@ def run_case(mode: Mode, scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def run_peers(picked: list[Scenario], runs: int) -> list[dict[str, Any]]:
-    """The drain and steady scenarios on each peer, on the same servers, same sizes."""
-    from bench.peers import PEERS, run_peer
+def run_peers(picked: list[Scenario], runs: int, peers: Sequence[str]) -> list[dict[str, Any]]:
+    """The drain and steady scenarios on each of `peers`, on the same servers, same sizes."""
+    from bench.peers import run_peer
 
     done = []
     for _ in range(runs):
         for scenario in picked:
-            for peer in PEERS:
+            for peer in peers:
                 _say(f"peer {peer}: {scenario.name} ...")
                 sizes: dict[str, Any] = (
                     {"jobs": scenario.jobs}
@@ -145,7 +147,7 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _parser() -> argparse.ArgumentParser:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=__doc__,
@@ -175,6 +177,12 @@ def _parser() -> argparse.ArgumentParser:
         help="also run drain and steady on Celery, RQ, arq, saq, Dramatiq and Procrastinate "
         "(in .bench-peers/venv; default: on, off with --quick)",
     )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        choices=PEERS,
+        help="only this peer (repeatable; implies --peers)",
+    )
     parser.add_argument("--runs", type=int, help="runs per mode and scenario (default 3; quick 1)")
     parser.add_argument("--note", help="a remark printed at the top of the report")
     parser.add_argument(
@@ -200,6 +208,16 @@ def _picked(args: argparse.Namespace) -> list[Scenario]:
     return [chosen[n] for n in args.scenario or list(chosen)]
 
 
+def peers_wanted(args: argparse.Namespace) -> Sequence[str]:
+    """The peers to compare with: those named by --peer, else all of them unless
+    --no-peers or --quick (--peers brings them back to a quick run)."""
+    if args.peers is False:
+        return ()
+    if args.peer:
+        return list(dict.fromkeys(args.peer))
+    return PEERS if args.peers or not args.quick else ()
+
+
 def _run_all(
     modes: list[Mode], picked: list[Scenario], runs: int, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -223,13 +241,14 @@ def _run_all(
                     f"lost {f['lost']}, duplicated {f['duplicated']}, {result['wall_s']} s"
                 )
                 results.append(result)
-    if args.peers if args.peers is not None else not args.quick:
-        found["peer_runs"] = run_peers([s for s in picked if s.name in ("drain", "steady")], runs)
+    if peers := peers_wanted(args):
+        compared = [s for s in picked if s.name in ("drain", "steady")]
+        found["peer_runs"] = run_peers(compared, runs, peers)
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = make_parser()
     args = parser.parse_args(argv)
     if args.render:
         document = json.loads(args.render.read_text())
