@@ -244,7 +244,9 @@ def _kept_up(figures: dict[str, Any], document: dict[str, Any]) -> str | None:
     rate = next((s.get("rate") for s in document["scenarios"] if s["name"] == "steady"), None)
     submit_p99 = _get(figures, "submit_ms", "p99")
     if figures.get("unsent"):
-        return f"{figures['unsent']:,} arrivals could not be sent in time"
+        taken = figures.get("processed_per_s")
+        rate_taken = f" (it took {taken:,.0f} jobs/s)" if taken else ""
+        return f"{figures['unsent']:,} arrivals could not be sent in time{rate_taken}"
     if submit_p99 is not None and submit_p99 > 1000:
         return f"submits queued behind the mode (submit p99 {submit_p99:,.0f} ms)"
     per_s = figures.get("processed_per_s")

@@ -96,3 +96,15 @@ def test_worst_loss_over_peer_runs_is_kept() -> None:
     )["drain/arq"]
     assert merged["processed_per_s"] == 20.0
     assert merged["lost"] == 3
+
+
+def test_arrivals_left_unsent_are_a_miss_with_the_rate_the_mode_took(tmp_path: Path) -> None:
+    document = _document([])
+    figures = _figures(140.0, 80.0)
+    figures["unsent"] = 52_000
+    document["summary"]["steady/lambda-nudge-c4"] = figures
+    page = write_report(tmp_path, document).read_text()
+    assert (
+        "`lambda-nudge-c4` 80.00 → MISSED: 52,000 arrivals could not be sent in time "
+        "(it took 140 jobs/s)" in page
+    )
