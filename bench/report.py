@@ -172,6 +172,7 @@ def _scenario_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     head = [
         "mode",
         "processed/s",
+        "unsent",
         "submit ms p50 / p99",
         "enqueue→start ms p50 / p95 / p99 / max",
         "submit→finish ms p50 / p99 / max",
@@ -193,6 +194,7 @@ def _scenario_table(rows: dict[str, dict[str, Any]]) -> list[str]:
                 [
                     f"`{mode}`",
                     _fmt(f.get("processed_per_s")),
+                    _fmt(f.get("unsent")),
                     f"{_fmt(sub.get('p50'), 2)} / {_fmt(sub.get('p99'), 2)}",
                     " / ".join(_fmt(e2s.get(q), 2) for q in ("p50", "p95", "p99", "max")),
                     " / ".join(_fmt(s2f.get(q), 1) for q in ("p50", "p99", "max")),

@@ -108,3 +108,5 @@ def test_arrivals_left_unsent_are_a_miss_with_the_rate_the_mode_took(tmp_path: P
         "`lambda-nudge-c4` 80.00 → MISSED: 52,000 arrivals could not be sent in time "
         "(it took 140 jobs/s)" in page
     )
+    # and the scenario's table shows the arrivals that never went out
+    assert "| `lambda-nudge-c4` | 140.0 | 52,000 |" in page
