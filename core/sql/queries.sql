@@ -37,11 +37,15 @@ LIMIT :limit
 -- A queued job that is due, or a running one whose holder lost its lease (the
 -- lost attempt is recorded as an error). SKIP LOCKED: a row someone else is
 -- changing right now is not ours to take.
+-- The status test is a CASE so that no partial index matches it: the planner,
+-- misled by a young table's statistics, would otherwise scan a partial index
+-- whole (dead entries included) for ids that the primary key finds directly.
 WITH picked AS (
     SELECT id FROM jobs
     WHERE id = ANY(CAST(:ids AS uuid[]))
-      AND ((status = 'queued' AND run_at <= now())
-           OR (status = 'running' AND lease_expires_at < now()))
+      AND CASE status WHEN 'queued' THEN run_at <= now()
+                      WHEN 'running' THEN lease_expires_at < now()
+                      ELSE false END
     ORDER BY id
     FOR UPDATE SKIP LOCKED
 )
@@ -63,10 +67,13 @@ RETURNING {columns_j}
 SELECT id, queue, status, run_at, lease_expires_at FROM jobs WHERE id = ANY(CAST(:ids AS uuid[]))
 
 -- name: complete_jobs
+-- These four find their rows by the primary key alone (the id array, and a CASE
+-- no partial index matches), for the reason given at claim_jobs.
 UPDATE jobs j SET status = 'completed', result = u.result, finished_at = now(),
                   updated_at = now(), lease_expires_at = NULL
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int, result jsonb)
-WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
+WHERE j.id = ANY(CAST(:ids AS uuid[])) AND j.id = u.id
+  AND CASE j.status WHEN 'running' THEN j.attempts = u.attempt ELSE false END
 RETURNING j.id
 
 -- name: retry_jobs
@@ -77,7 +84,8 @@ UPDATE jobs j SET status = 'queued', run_at = now() + make_interval(secs => u.de
                   errors = j.errors || jsonb_build_array(jsonb_build_object(
                       'attempt', j.attempts, 'error', u.error, 'at', now()))
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int, error text, delay float8)
-WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
+WHERE j.id = ANY(CAST(:ids AS uuid[])) AND j.id = u.id
+  AND CASE j.status WHEN 'running' THEN j.attempts = u.attempt ELSE false END
 RETURNING j.id, j.run_at
 
 -- name: dead_letter_jobs
@@ -86,13 +94,15 @@ UPDATE jobs j SET status = 'failed', finished_at = now(), lease_expires_at = NUL
                   errors = j.errors || jsonb_build_array(jsonb_build_object(
                       'attempt', j.attempts, 'error', u.error, 'at', now()))
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int, error text)
-WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
+WHERE j.id = ANY(CAST(:ids AS uuid[])) AND j.id = u.id
+  AND CASE j.status WHEN 'running' THEN j.attempts = u.attempt ELSE false END
 RETURNING j.id, j.finished_at
 
 -- name: extend_leases
 UPDATE jobs j SET lease_expires_at = now() + make_interval(secs => CAST(:lease_seconds AS float8))
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS u(id uuid, attempt int)
-WHERE j.id = u.id AND j.status = 'running' AND j.attempts = u.attempt
+WHERE j.id = ANY(CAST(:ids AS uuid[])) AND j.id = u.id
+  AND CASE j.status WHEN 'running' THEN j.attempts = u.attempt ELSE false END
 RETURNING j.id, j.lease_expires_at
 
 -- name: redrive_candidates
