@@ -4,14 +4,16 @@ A peer's client is either synchronous or asyncio-based, whichever its docs use t
 enqueue; the runner drives each kind its own way (threads or one event loop).
 """
 
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from bench.peers.naming import Run
 from bench.peers.sink import Sink
 
-__all__ = ["AsyncClient", "Peer", "SyncClient", "WorkerPlan"]
+__all__ = ["AsyncClient", "Peer", "SyncClient", "WorkerPlan", "cli"]
 
 
 class SyncClient(Protocol):
@@ -34,6 +36,11 @@ class AsyncClient(Protocol):
 class WorkerPlan:
     commands: list[list[str]]  # one subprocess each
     config: str  # how the worker ran, for the report
+
+
+def cli(name: str) -> str:
+    """A console script of the peer venv (the one running this module)."""
+    return str(Path(sys.executable).with_name(name))
 
 
 def _nothing(run: Run) -> None:

@@ -3,17 +3,15 @@
 warnings, as for every peer that logs each job by default.
 """
 
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any, ClassVar
 
 import arq  # type: ignore[import-not-found]
 from arq.connections import RedisSettings  # type: ignore[import-not-found]
 
-from bench.peers.adapter import AsyncClient, Peer, WorkerPlan
+from bench.peers.adapter import AsyncClient, Peer, WorkerPlan, cli
 from bench.peers.naming import Run
 from bench.peers.sink import record_async
 
@@ -62,7 +60,7 @@ async def _client() -> AsyncClient:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("arq")), f"{__name__}.WorkerSettings"]
+    command = [cli("arq"), f"{__name__}.WorkerSettings"]
     command += ["--custom-log-dict", f"{__name__}.LOG_CONFIG"]
     return WorkerPlan([command], f"1 asyncio process, max_jobs {run.concurrency}")
 

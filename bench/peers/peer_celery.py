@@ -6,16 +6,14 @@ which only serve clusters, are off.
 """
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import celery  # type: ignore[import-not-found]
 
-from bench.peers.adapter import Peer, WorkerPlan
+from bench.peers.adapter import Peer, WorkerPlan, cli
 from bench.peers.naming import Run
 from bench.peers.sink import record
 
@@ -60,7 +58,7 @@ class _Client:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("celery")), "-A", __name__, "worker"]
+    command = [cli("celery"), "-A", __name__, "worker"]
     command += ["--pool", "prefork", "--concurrency", str(_PROCESSES), "-Q", run.queue]
     command += ["--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
     command += ["--without-heartbeat"]

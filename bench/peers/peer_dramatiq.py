@@ -3,17 +3,15 @@ the layout its CLI picks and its docs recommend. Every key lives under a namespa
 named after the run.
 """
 
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import dramatiq  # type: ignore[import-not-found]
 from dramatiq.brokers.redis import RedisBroker  # type: ignore[import-not-found]
 
-from bench.peers.adapter import Peer, WorkerPlan
+from bench.peers.adapter import Peer, WorkerPlan, cli
 from bench.peers.naming import Run
 from bench.peers.sink import record
 
@@ -45,7 +43,7 @@ class _Client:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("dramatiq")), __name__]
+    command = [cli("dramatiq"), __name__]
     command += ["--processes", str(_PROCESSES), "--threads", str(_THREADS)]
     config = f"{_PROCESSES} processes x {_THREADS} threads (dramatiq's default)"
     return WorkerPlan([command], config)

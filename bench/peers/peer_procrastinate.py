@@ -3,17 +3,15 @@
 own per run, so its schema and rows never meet task-engine's.
 """
 
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import procrastinate  # type: ignore[import-not-found]
 import psycopg  # type: ignore[import-not-found]
 
-from bench.peers.adapter import AsyncClient, Peer, WorkerPlan
+from bench.peers.adapter import AsyncClient, Peer, WorkerPlan, cli
 from bench.peers.load import chunks
 from bench.peers.naming import Run
 from bench.peers.sink import Sink, record_async
@@ -62,7 +60,7 @@ def _cleanup(run: Run, sink: Sink) -> None:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("procrastinate")), "--log-level", "warning"]
+    command = [cli("procrastinate"), "--log-level", "warning"]
     command += ["--app", f"{__name__}.app", "worker", "--concurrency", str(run.concurrency)]
     return WorkerPlan([command], f"1 worker process, concurrency {run.concurrency} (asyncio)")
 

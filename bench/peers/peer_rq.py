@@ -4,17 +4,15 @@ the job in the worker process, and `rq worker-pool` runs several of them.
 """
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import rq  # type: ignore[import-not-found]
 from redis import Redis
 
-from bench.peers.adapter import Peer, WorkerPlan
+from bench.peers.adapter import Peer, WorkerPlan, cli
 from bench.peers.load import chunks
 from bench.peers.naming import Run
 from bench.peers.sink import Sink, record
@@ -50,7 +48,7 @@ class _Client:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("rq")), "worker-pool", run.queue]
+    command = [cli("rq"), "worker-pool", run.queue]
     command += ["--num-workers", str(_PROCESSES), "--worker-class", "rq.worker.SimpleWorker"]
     command += ["--url", run.redis_url, "--logging-level", "WARNING"]
     config = f"rq worker-pool of {_PROCESSES} SimpleWorker processes (no fork per job)"

@@ -2,16 +2,14 @@
 jobs at once on asyncio.
 """
 
-import sys
 import time
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from saq.queue.redis import RedisQueue  # type: ignore[import-not-found]
 
-from bench.peers.adapter import AsyncClient, Peer, WorkerPlan
+from bench.peers.adapter import AsyncClient, Peer, WorkerPlan, cli
 from bench.peers.naming import Run
 from bench.peers.sink import record_async
 
@@ -59,7 +57,7 @@ async def _client() -> AsyncClient:
 
 
 def _workers(run: Run) -> WorkerPlan:
-    command = [str(Path(sys.executable).with_name("saq")), f"{__name__}.settings"]
+    command = [cli("saq"), f"{__name__}.settings"]
     return WorkerPlan([command], f"1 asyncio process (--workers 1), concurrency {run.concurrency}")
 
 

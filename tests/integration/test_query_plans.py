@@ -22,7 +22,7 @@ _HOT = ["claim_jobs", "complete_jobs", "retry_jobs", "dead_letter_jobs", "extend
 _PARTIAL_INDEXES = ("jobs_queued_updated_idx", "jobs_running_lease_idx", "jobs_failed_idx")
 
 
-def _arguments(name: str, ids: list[str]) -> dict[str, object]:
+def _arguments(ids: list[str]) -> dict[str, object]:
     rows = [{"id": i, "attempt": 1, "result": None, "error": "e", "delay": 0.0} for i in ids]
     return {
         "ids": "{" + ",".join(ids) + "}",
@@ -45,7 +45,7 @@ def test_a_plan_cached_on_an_empty_table_still_uses_the_primary_key(
     conn = store.conn
     sql, make_args = pg8000.native.to_statement(query(name))
     conn.run(f"PREPARE hot AS {sql}")
-    nobody = ", ".join(_literal(a) for a in make_args(_arguments(name, [str(uuid.uuid4())])))
+    nobody = ", ".join(_literal(a) for a in make_args(_arguments([str(uuid.uuid4())])))
     for _ in range(6):  # the sixth run onwards may use the cached generic plan
         conn.run(f"EXECUTE hot({nobody})")
     conn.run(
@@ -57,7 +57,7 @@ def test_a_plan_cached_on_an_empty_table_still_uses_the_primary_key(
            FROM generate_series(1, 20000) AS n"""
     )
     some = [str(r[0]) for r in conn.run("SELECT id FROM jobs LIMIT 32")]
-    args = ", ".join(_literal(a) for a in make_args(_arguments(name, some)))
+    args = ", ".join(_literal(a) for a in make_args(_arguments(some)))
     plan = "\n".join(row[0] for row in conn.run(f"EXPLAIN EXECUTE hot({args})"))
     conn.run("DEALLOCATE hot")
     store.close()
